@@ -1,0 +1,17 @@
+"""The one exception hierarchy of the service; each class says when it is raised."""
+
+
+class TriageError(Exception):
+    """Base class: every error the service raises on purpose derives from it."""
+
+
+class MessageTooLarge(TriageError):
+    """Raised by ``parse()`` when the raw message exceeds the configured byte limit."""
+
+
+class SourceError(TriageError):
+    """Raised when an input path is missing, unreadable or of no known mail format."""
+
+
+class ConfigError(TriageError):
+    """Raised when settings or a configuration file cannot be loaded."""

@@ -1,0 +1,1 @@
+"""Turning raw mail bytes into a clean, typed record: headers, text, quotes, flags."""
