@@ -1,0 +1,20 @@
+"""Named queries that need more than the ORM: dialect-specific inserts and counts."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from triage.db.models import Message
+
+
+def insert_message_if_new(session: Session, values: dict) -> bool:
+    """INSERT ... ON CONFLICT (sha256) DO NOTHING; True when a row was inserted.
+
+    The unique sha256 makes a second copy of the same bytes a no-op even when two
+    importers race, on SQLite and PostgreSQL alike.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Message).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+    return session.execute(statement).rowcount == 1

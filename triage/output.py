@@ -1,0 +1,41 @@
+"""The JSON record of one triaged message: a stable interface, one object per line.
+
+Every key is always present; a key whose step does not exist yet is null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.pipeline import TriageResult
+
+KEYS = (
+    "source", "message_id", "subject", "new_text", "signature", "forwarded", "language",
+    "topic", "topic_confidence", "secondary_topics", "urgency", "urgency_confidence",
+    "account_ids", "order_ids", "execution_ids", "transaction_ids", "team", "route_reason",
+    "auto_reply", "needs_review", "reply", "model_version", "warnings",
+)
+
+
+def result_record(source: str, result: TriageResult) -> dict[str, Any]:
+    """The output object for a message that went through the pipeline."""
+    email = result.email
+    record: dict[str, Any] = dict.fromkeys(KEYS)
+    record.update(
+        source=source,
+        message_id=email.message_id,
+        subject=email.subject,
+        new_text=email.new_text,
+        signature=email.signature,
+        forwarded=email.forwarded,
+        auto_reply=email.auto_reply,
+        warnings=list(email.warnings),
+    )
+    return record
+
+
+def error_record(source: str, error: str) -> dict[str, Any]:
+    """The output object for a message that could not be read or parsed."""
+    record: dict[str, Any] = dict.fromkeys(KEYS)
+    record.update(source=source, error=error)
+    return record
