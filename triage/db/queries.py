@@ -16,5 +16,6 @@ def insert_message_if_new(session: Session, values: dict) -> bool:
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Message).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
-    return session.execute(statement).rowcount == 1
+    statement = (insert(Message).values(**values)
+                 .on_conflict_do_nothing(index_elements=["sha256"]).returning(Message.id))
+    return session.execute(statement).scalar_one_or_none() is not None

@@ -26,6 +26,7 @@ REPLY_PREFIX = re.compile(
 )
 FORWARD_PREFIX = re.compile(r"^\s*(?:fwd?|wg|rv|tr|пересл|转发)\s*[:：]", re.IGNORECASE)
 MAX_HEADER_CHARS = 10_000
+CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def header_text(value: object) -> str:
@@ -40,7 +41,8 @@ def header_text(value: object) -> str:
     text = re.sub(r"\r?\n[ \t]+", " ", text)
     if "=?" in text:
         text = decode_words(text)
-    return text.strip()
+    # Decoded CR/LF or control characters must never read as a header break downstream.
+    return CONTROL.sub(" ", text).strip()
 
 
 def decode_words(text: str) -> str:
@@ -76,10 +78,25 @@ def _word_bytes(encoding: str, payload: str) -> bytes:
 
 
 def addresses(value: object) -> list[tuple[str, str]]:
-    """(display name, lower-cased address) pairs of an address header."""
-    raw = str(value or "")[:MAX_HEADER_CHARS]
-    return [(header_text(name).strip('"'), address.strip().lower())
-            for name, address in getaddresses([raw]) if name or address]
+    """(display name, lower-cased address) pairs of an address header.
+
+    Encoded words are set aside before the address syntax is read: decoded, or with
+    characters RFC 2047 forbids in a phrase, they would be taken for commas or groups.
+    """
+    words: list[str] = []
+
+    def set_aside(match: re.Match) -> str:
+        words.append(match.group(0))
+        return f"encodedword{len(words) - 1}x"
+
+    raw = ENCODED_WORD.sub(set_aside, str(value or "")[:MAX_HEADER_CHARS])
+    restore = re.compile(r"encodedword(\d+)x")
+    pairs = []
+    for name, address in getaddresses([raw]):
+        if name or address:
+            name = restore.sub(lambda m: words[int(m.group(1))], name)
+            pairs.append((header_text(name).strip('"'), address.strip().lower()))
+    return pairs
 
 
 def message_ids(value: object) -> list[str]:

@@ -30,6 +30,7 @@ from triage.mail.record import Email
 from triage.mail.signature import split_signature
 
 HEADER_END = re.compile(rb"\r?\n\r?\n")
+BARE_CR = re.compile(rb"\r(?!\n)")
 HEADER_START = re.compile(rb"^[^ \t\r\n]", re.MULTILINE)
 CONTAINER = re.compile(rb"^content-type:[ \t]*(?:multipart/|message/rfc822)", re.IGNORECASE | re.MULTILINE)
 
@@ -66,6 +67,9 @@ def _bounded(raw: bytes, limits: ParseLimits, warnings: set[str]) -> bytes:
     """Cut a message past the header-count or container-count bound, noting it."""
     end_match = HEADER_END.search(raw)
     end = end_match.start() if end_match else len(raw)
+    if b"\r" in raw[:end]:
+        # A bare CR would end the header block early (RFC 5322 allows CR only before LF).
+        raw = BARE_CR.sub(b" ", raw[:end]) + raw[end:]
     if raw.count(b"\n", 0, end) > limits.max_headers:
         starts = [m.start() for m in HEADER_START.finditer(raw, 0, end)]
         if len(starts) > limits.max_headers:
