@@ -62,7 +62,8 @@ class Record:
 def load_corpus(root: Path) -> list[Record]:
     """Read every ``*.jsonl`` file under ``root``; a malformed line raises ValueError naming it."""
     records = []
-    for path in sorted(Path(root).rglob("*.jsonl")):
+    root = Path(root)
+    for path in [root] if root.is_file() else sorted(root.rglob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 records.append(_record(json.loads(line), f"{path}:{number}"))

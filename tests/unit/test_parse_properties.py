@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -19,8 +21,15 @@ MIME_WORDS = [b"\r\n", b"\n\n", b"--", b"=?utf-8?b?", b"?=", b"=", b"Content-Typ
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=4096))
 def test_parse_never_raises_on_arbitrary_bytes(raw):
-    """Any bytes at all give an Email."""
-    assert isinstance(parse(raw), Email)
+    """Any bytes at all give an Email that serialises to valid UTF-8 JSON."""
+    email = parse(raw)
+    assert isinstance(email, Email)
+    as_utf8_json(email)
+
+
+def as_utf8_json(email: Email) -> bytes:
+    """The record as the CLI writes it; raises if any field holds undecoded bytes."""
+    return json.dumps(dataclasses.asdict(email), default=str, ensure_ascii=False).encode("utf-8")
 
 
 @st.composite
@@ -41,3 +50,14 @@ def test_parse_never_raises_on_mutated_fixtures(raw):
     """Real messages with cuts and splices give an Email whose text fields are strings."""
     email = parse(raw)
     assert all(isinstance(value, str) for value in (email.new_text, email.quoted_text, email.signature))
+    as_utf8_json(email)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=80), min_size=4, max_size=4))
+def test_arbitrary_bytes_in_headers_give_clean_text(parts):
+    """Raw 8-bit, NUL and CR/LF bytes in From, Subject and Message-ID never leak undecoded."""
+    sender, subject, message_id, body = parts
+    raw = (b"From: " + sender + b"\r\nSubject: " + subject + b"\r\nMessage-ID: <" + message_id
+           + b">\r\nContent-Type: text/plain\r\n\r\n" + body)
+    as_utf8_json(parse(raw))

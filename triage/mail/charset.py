@@ -29,6 +29,9 @@ SUPERSETS = {
     "euc-kr": "cp949", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
     "iso-8859-8-i": "iso-8859-8", "tis-620": "cp874", "utf8": "utf-8",
 }
+# ASCII-only encodings whose escapes must be decoded (RFC 1468 ISO-2022-JP is common in Japanese mail).
+SEVEN_BIT_STATEFUL = frozenset({"iso2022_jp", "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_3", "iso2022_jp_ext",
+                                "iso2022_kr", "utf-7", "hz"})
 # Codecs that decode almost any bytes, so that "it decoded" proves nothing.
 SINGLE_BYTE = frozenset(
     {"cp1252", "cp1251", "cp1250", "koi8-r", "koi8-u", "iso8859-1", "iso8859-2", "iso8859-5",
@@ -68,9 +71,11 @@ def codec_name(declared: str | None) -> str | None:
 
 def decode_bytes(data: bytes, declared: str | None) -> Decoded:
     """Decode ``data``; ``guessed`` is True when the declared charset could not be used."""
-    if data.isascii():
-        return Decoded(data.decode("ascii"), False)
     codec = codec_name(declared)
+    if data.isascii():
+        if codec in SEVEN_BIT_STATEFUL or b"\x1b$" in data:
+            return Decoded(data.decode(codec or "iso2022_jp", errors="replace"), codec is None)
+        return Decoded(data.decode("ascii"), False)
     if codec:
         text = _strict(data, codec)
         if text is not None and not _implausible(text, codec):

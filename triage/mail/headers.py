@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from email.header import Header
+from email.header import Header, decode_header
 from email.utils import getaddresses
 
 from triage.mail.charset import decode_bytes
@@ -31,11 +31,7 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 def header_text(value: object) -> str:
     """A header value as text: raw 8-bit bytes decoded, encoded words decoded, unfolded."""
-    if value is None:
-        return ""
-    if isinstance(value, Header):
-        value = str(value)
-    text = str(value)[:MAX_HEADER_CHARS]
+    text = _unwrap(value)
     if any("\udc80" <= char <= "\udcff" for char in text):
         text = decode_bytes(text.encode("ascii", "surrogateescape"), "utf-8").text
     text = re.sub(r"\r?\n[ \t]+", " ", text)
@@ -43,6 +39,18 @@ def header_text(value: object) -> str:
         text = decode_words(text)
     # Decoded CR/LF or control characters must never read as a header break downstream.
     return CONTROL.sub(" ", text).strip()
+
+
+def _unwrap(value: object) -> str:
+    """The header value as a string, raw 8-bit bytes kept as surrogate escapes."""
+    if value is None:
+        return ""
+    if isinstance(value, Header):
+        # compat32 wraps a header holding raw 8-bit bytes as an unknown-8bit Header.
+        value = "".join(
+            part.decode("ascii", "surrogateescape") if isinstance(part, bytes) else part
+            for part, _charset in decode_header(value))
+    return str(value)[:MAX_HEADER_CHARS]
 
 
 def decode_words(text: str) -> str:
@@ -89,19 +97,19 @@ def addresses(value: object) -> list[tuple[str, str]]:
         words.append(match.group(0))
         return f"encodedword{len(words) - 1}x"
 
-    raw = ENCODED_WORD.sub(set_aside, str(value or "")[:MAX_HEADER_CHARS])
+    raw = ENCODED_WORD.sub(set_aside, _unwrap(value))
     restore = re.compile(r"encodedword(\d+)x")
     pairs = []
     for name, address in getaddresses([raw]):
         if name or address:
             name = restore.sub(lambda m: words[int(m.group(1))], name)
-            pairs.append((header_text(name).strip('"'), address.strip().lower()))
+            pairs.append((header_text(name).strip('"'), header_text(address).lower()))
     return pairs
 
 
 def message_ids(value: object) -> list[str]:
     """The ``<...>`` identifiers of Message-ID, In-Reply-To or References, without brackets."""
-    text = str(value or "")[:MAX_HEADER_CHARS]
+    text = header_text(value)
     found = re.findall(r"<([^<>\s]+)>", text)
     return found or text.split()[:1]
 
