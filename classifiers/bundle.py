@@ -13,6 +13,8 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from classifiers.translit import translit_text
+
 SECONDARY_MIN_PROBABILITY = 0.25
 MAX_SECONDARY = 2
 
@@ -52,9 +54,9 @@ class ModelBundle:
         urgencies = self.urgency.predict_proba(matrix)
         return [self._prediction(t, u) for t, u in zip(topics, urgencies)]
 
-    def is_translit(self, text: str) -> float:
+    def translit_probability(self, text: str) -> float:
         """Probability that a Latin-script text is Russian in translit."""
-        return float(self.translit.predict_proba([text])[0][1])
+        return float(self.translit.predict_proba([translit_text(text)])[0][1])
 
     def _prediction(self, topic_row: np.ndarray, urgency_row: np.ndarray) -> Prediction:
         topic_classes = list(self.topic.classes_)

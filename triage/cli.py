@@ -1,57 +1,62 @@
-"""The ``triage`` command line: thin commands over the pipeline and the store."""
+"""The ``triage`` command line: thin commands over the pipeline, the store and the models."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlmodel import Session
 
+from classifiers.artifacts import load_bundle
+from classifiers.evaluate import summary_lines, write_report
+from classifiers.evaluate import report as evaluation_report
 from triage.db.engine import make_engine
 from triage.db.migrate import upgrade
 from triage.db.store import store_message
 from triage.errors import TriageError
-from triage.mail.parse import ParseLimits
+from triage.model_ops import evaluate, load_or_train, train_model
 from triage.output import error_record, result_record
-from triage.pipeline import triage
+from triage.pipeline import TriageContext, context_for, triage
 from triage.settings import Settings
-from triage.sources import read_messages
+from triage.sources import RawMessage, read_messages
+from triage.training import load_labeled
 
 app = typer.Typer(help="Email triage for a brokerage client-service desk.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-Paths = Annotated[list[str], typer.Argument(help="An .eml file, a folder of .eml files, an mbox, a maildir, or - for stdin.")]
+Paths = Annotated[list[str], typer.Argument(
+    help="An .eml file, a folder of .eml files, an mbox, a maildir, or - for stdin.")]
+DataPath = Annotated[Path | None, typer.Option(
+    "--data", help="Labeled mail: a corpus folder, .jsonl, .csv, or an .eml folder with labels.csv.")]
+ModelsDir = Annotated[Path | None, typer.Option("--models", help="Models folder (default: the setting).")]
 
 
-def parse_limits(settings: Settings) -> ParseLimits:
-    """The parser's bounds as the settings give them."""
-    return ParseLimits(
-        max_message_bytes=settings.max_message_bytes,
-        max_headers=settings.max_headers,
-        max_mime_parts=settings.max_mime_parts,
-        max_text_chars=settings.max_text_chars,
-    )
+def say(text: str) -> None:
+    """Progress and notices go to stderr, so stdout stays machine-readable."""
+    typer.echo(text, err=True)
 
 
 @app.command()
 def process(paths: Paths) -> None:
     """Triage messages and print one JSON object per message per line; touches no database."""
-    limits = parse_limits(Settings())
+    settings = Settings()
+    context = context_for(settings, load_or_train(settings, progress=say))
     for message in read_messages(paths):
         if message.error is not None:
             record = error_record(message.source, message.error)
         else:
-            record = _process_one(message.source, message.raw, limits)
+            record = _process_one(message.source, message.raw, context)
         sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
 
-def _process_one(source: str, raw: bytes, limits: ParseLimits) -> dict:
+def _process_one(source: str, raw: bytes, context: TriageContext) -> dict:
     # The batch owns per-message failure: one bad message yields an error line, never a stop.
     try:
-        return result_record(source, triage(raw, limits))
+        return result_record(source, triage(raw, context))
     except TriageError as error:
         return error_record(source, str(error))
     except Exception as error:  # noqa: BLE001 - reported per message, the run goes on
@@ -69,24 +74,58 @@ def import_messages(paths: Paths) -> None:
         read_messages(paths), label="Importing", file=sys.stderr
     ) as messages:
         for message in messages:
-            outcome = _import_one(session, message, settings)
-            counts[outcome] += 1
+            counts[_import_one(session, message, settings)] += 1
     typer.echo(" ".join(f"{name} {count}" for name, count in counts.items()))
     if counts["failed"]:
         raise typer.Exit(1)
 
 
-def _import_one(session: Session, message, settings: Settings) -> str:
+def _import_one(session: Session, message: RawMessage, settings: Settings) -> str:
     if message.error is not None:
-        typer.echo(f"failed: {message.source}: {message.error}", err=True)
+        say(f"failed: {message.source}: {message.error}")
         return "failed"
     if not message.raw or len(message.raw) > settings.max_message_bytes:
         reason = "empty message" if not message.raw else f"over {settings.max_message_bytes} bytes"
-        typer.echo(f"failed: {message.source}: {reason}", err=True)
+        say(f"failed: {message.source}: {reason}")
         return "failed"
     with session.begin():
         stored = store_message(session, message.raw, source=message.source)
     return "stored" if stored else "duplicate"
+
+
+@app.command()
+def train(data: DataPath = None, models: ModelsDir = None) -> None:
+    """Train topic, urgency and translit models; evaluate on the test split if the data has one."""
+    settings = Settings()
+    steps = ["parsing", "features", "topic", "urgency", "critical threshold", "translit", "evaluating"]
+    with typer.progressbar(length=len(steps), label="Training", file=sys.stderr) as bar:
+        bundle, figures = train_model(data or settings.corpus_dir, models or settings.models_dir, settings,
+                                      progress=lambda step: bar.update(1))
+    typer.echo(f"model {bundle.version} trained on {bundle.card['training_examples']} examples and activated")
+    for line in summary_lines(figures or {}):
+        typer.echo(line)
+
+
+@app.command("eval")
+def evaluate_command(
+    data: Annotated[Path, typer.Option("--data", help="Labeled mail to evaluate on (its test split if it has one).")],
+    models: ModelsDir = None,
+    report_dir: Annotated[Path, typer.Option("--report", help="Folder for the PNG and HTML report.")] = Path("reports"),
+) -> None:
+    """Accuracy, macro-F1, per-class figures, critical recall and calibration, per language."""
+    settings = Settings()
+    bundle = load_bundle(models or settings.models_dir)
+    mails = load_labeled(data)
+    if any(mail.split == "test" for mail in mails):
+        mails = [mail for mail in mails if mail.split == "test"]
+    outcomes = evaluate(bundle, mails, settings)
+    figures = evaluation_report(outcomes)
+    page = write_report(outcomes, figures, report_dir / bundle.version, bundle.version)
+    typer.echo(f"model {bundle.version} on {len(mails)} messages from {data}")
+    for line in summary_lines(figures):
+        typer.echo(line)
+    typer.echo(json.dumps(figures, indent=2))
+    say(f"report: {page}")
 
 
 @db_app.command("upgrade")
@@ -94,7 +133,3 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest revision."""
     upgrade(make_engine(Settings().database_url))
     typer.echo("database is at the latest revision")
-
-
-def main() -> None:
-    app()

@@ -29,8 +29,20 @@ def result_record(source: str, result: TriageResult) -> dict[str, Any]:
         signature=email.signature,
         forwarded=email.forwarded,
         auto_reply=email.auto_reply,
+        language=result.language.code,
+        needs_review=result.needs_review,
         warnings=list(email.warnings),
     )
+    prediction = result.prediction
+    if prediction is not None:
+        record.update(
+            topic=prediction.topic,
+            topic_confidence=prediction.topic_confidence,
+            secondary_topics=list(prediction.secondary_topics),
+            urgency=prediction.urgency,
+            urgency_confidence=prediction.urgency_confidence,
+            model_version=prediction.model_version,
+        )
     return record
 
 

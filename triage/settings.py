@@ -44,6 +44,22 @@ class Settings(BaseSettings):
         1_000_000, description="Characters of body text kept per message; the rest is dropped with a warning."
     )
 
+    models_dir: Path = Field(
+        Path("models"),
+        description="Where trained models live (one folder per version, ACTIVE names the one in use). "
+        "Rebuilt by `triage train`; never committed.",
+    )
+    corpus_dir: Path = Field(
+        Path("fixtures/corpus"), description="The labeled corpus `triage train` uses when no --data is given."
+    )
+    languages: tuple[str, ...] = Field(
+        ("en", "ru", "es", "de", "fr", "it", "pt", "zh"),
+        description="Languages the detector may answer (ISO 639-1); others are reported as the closest of these.",
+    )
+    review_threshold: float = Field(
+        0.5, description="Topic confidence below which a message is flagged needs_review for an agent."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
