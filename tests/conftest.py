@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +17,10 @@ from sqlalchemy.engine import make_url
 
 from triage.db.engine import make_engine
 from triage.db.migrate import upgrade
+from triage.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "fixtures" / "corpus"
 
 POSTGRES_URL = os.environ.get("TRIAGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -59,3 +64,21 @@ def engine(database_url):
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory):
+    """A models folder with a model trained once from the corpus's train split for the run."""
+    from triage.model_ops import train_model
+
+    folder = tmp_path_factory.mktemp("models")
+    train_model(CORPUS, folder, Settings(models_dir=folder, corpus_dir=CORPUS))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def model(trained_models):
+    """The bundle trained for this run, loaded as a worker loads it."""
+    from classifiers.artifacts import load_bundle
+
+    return load_bundle(trained_models)

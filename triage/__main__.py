@@ -1,5 +1,5 @@
 """``python -m triage`` runs the command line."""
 
-from triage.cli import app
+from triage.cli import main
 
-app(prog_name="triage")
+main()

@@ -24,7 +24,8 @@ from triage.settings import Settings
 from triage.sources import RawMessage, read_messages
 from triage.training import load_labeled
 
-app = typer.Typer(help="Email triage for a brokerage client-service desk.", no_args_is_help=True)
+app = typer.Typer(help="Email triage for a brokerage client-service desk.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -133,3 +134,12 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest revision."""
     upgrade(make_engine(Settings().database_url))
     typer.echo("database is at the latest revision")
+
+
+def main() -> None:
+    """Console entry: our own errors end the command with their message, not a traceback."""
+    try:
+        app(prog_name="triage")
+    except (TriageError, FileNotFoundError) as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from classifiers.corpus import TOPICS, URGENCIES
 from tests import torture
 from triage.db.models import Message
 from triage.output import KEYS
@@ -21,11 +22,17 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "eml"
 SAMPLES = sorted(FIXTURES.glob("*.eml"))[:5]
 
 
+@pytest.fixture(autouse=True)
+def models_for_commands(trained_models, monkeypatch):
+    """Every command in this module uses the model trained once for the run."""
+    monkeypatch.setenv("TRIAGE_MODELS_DIR", str(trained_models))
+
+
 def run_triage(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd: Path | None = None):
     """Run ``triage ARGS`` as a user would; returns the completed process."""
     return subprocess.run([sys.executable, "-m", "triage", *args], input=stdin, capture_output=True,
                           env={**os.environ, "TRIAGE_CONFIG": "/nonexistent.toml", **(env or {})},
-                          cwd=cwd, timeout=300, check=False)
+                          cwd=cwd, timeout=600, check=False)
 
 
 def json_lines(output: bytes) -> list[dict]:
@@ -40,6 +47,8 @@ def test_process_prints_one_json_line_per_file_with_every_key():
     assert [record["source"] for record in records] == list(map(str, SAMPLES))
     assert all(set(KEYS) <= set(record) for record in records)
     assert all(record["new_text"] for record in records)
+    assert all(record["topic"] in TOPICS and record["urgency"] in URGENCIES for record in records)
+    assert all(record["model_version"] and record["language"] for record in records)
 
 
 def test_process_reads_a_folder_an_mbox_and_a_maildir(tmp_path):
