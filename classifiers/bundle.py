@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from classifiers.models import urgency_matrix
 from classifiers.translit import translit_text
 
 SECONDARY_MIN_PROBABILITY = 0.25
@@ -51,7 +52,7 @@ class ModelBundle:
             return []
         matrix = self.features.transform(texts)
         topics = self.topic.predict_proba(matrix)
-        urgencies = self.urgency.predict_proba(matrix)
+        urgencies = self.urgency.predict_proba(urgency_matrix(matrix, topics))
         return [self._prediction(t, u) for t, u in zip(topics, urgencies)]
 
     def translit_probability(self, text: str) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from scipy import sparse
 from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -17,9 +18,12 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
+from classifiers.cues import UrgencyCues
 from classifiers.text import stem_tokens
 
 SEED = 20261124
+CUE_WEIGHT = 0.5
+TOPIC_WEIGHT = 0.5
 
 
 def build_features() -> FeatureUnion:
@@ -33,7 +37,17 @@ def build_features() -> FeatureUnion:
         ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                   token_pattern=r"(?u)\b\w+\b", lowercase=False)),
         ("stems", TfidfVectorizer(analyzer=stem_tokens, min_df=2, sublinear_tf=True)),
-    ])
+        ("cues", UrgencyCues()),
+    ], transformer_weights={"words": 1.0, "stems": 1.0, "cues": CUE_WEIGHT})
+
+
+def urgency_matrix(features, topic_probabilities):
+    """The urgency model reads the text features and the topic model's probabilities.
+
+    What a mail is about shifts what is at stake (thanks are low, a hacked account is
+    critical), so urgency is stacked on topic.
+    """
+    return sparse.hstack([features, TOPIC_WEIGHT * sparse.csr_matrix(topic_probabilities)]).tocsr()
 
 
 def slim(features: FeatureUnion) -> FeatureUnion:

@@ -18,10 +18,10 @@ import numpy as np
 import scipy
 import sklearn
 import skops
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifiers.bundle import ModelBundle
-from classifiers.models import DEFAULT, SEED, build_classifier, build_features, slim
+from classifiers.calibration import TemperatureScaled
+from classifiers.models import DEFAULT, SEED, build_classifier, build_features, slim, urgency_matrix
 from classifiers.translit import CYRILLIC, build_translit_model, translit_text
 
 TARGET_CRITICAL_RECALL = 0.97
@@ -63,12 +63,13 @@ def train_bundle(examples: list[Example], classifier: str = DEFAULT,
     features = build_features()
     matrix = features.fit_transform(texts)
     progress("topic")
-    topic = build_classifier(classifier).fit(matrix, [e.topic for e in examples])
+    topic = TemperatureScaled(build_classifier(classifier)).fit(matrix, [e.topic for e in examples])
     progress("urgency")
     urgencies = [e.urgency for e in examples]
-    urgency = build_classifier(classifier).fit(matrix, urgencies)
+    urgency = TemperatureScaled(build_classifier(classifier)).fit(
+        urgency_matrix(matrix, topic.oof_probabilities_), urgencies)
     progress("critical threshold")
-    threshold = critical_threshold(matrix, urgencies, classifier)
+    threshold = critical_threshold(urgency.classes_, urgency.oof_probabilities_, urgencies)
     progress("translit")
     translit = train_translit(examples)
     digest = fingerprint(examples, classifier)
@@ -82,22 +83,21 @@ def train_bundle(examples: list[Example], classifier: str = DEFAULT,
         "by_topic": dict(Counter(e.topic for e in examples)),
         "by_urgency": dict(Counter(urgencies)),
         "libraries": library_versions(),
-        "features": "TF-IDF word 1-2-grams + stem/ending tokens of the masked subject and new text",
+        "features": "TF-IDF word 1-2-grams + stem/ending tokens + urgency cues of the masked subject and new "
+                    "text; urgency also reads the topic model's out-of-fold probabilities",
     }
-    return ModelBundle(version=card["version"], features=slim(features), topic=topic, urgency=urgency,
+    card["temperatures"] = {"topic": round(topic.temperature_, 4), "urgency": round(urgency.temperature_, 4)}
+    return ModelBundle(version=card["version"], features=slim(features), topic=topic.forget_training(),
+                       urgency=urgency.forget_training(),
                        translit=translit, critical_threshold=threshold, card=card)
 
 
-def critical_threshold(matrix, urgencies: list[str], classifier: str) -> float:
+def critical_threshold(classes, probabilities: np.ndarray, urgencies: list[str]) -> float:
     """Highest threshold on P(critical) whose out-of-fold critical recall reaches the target.
 
-    Chosen on the training data alone, by 5-fold cross-validation.
+    Chosen on the training data alone, from calibrated out-of-fold probabilities.
     """
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
-    estimator = build_classifier(classifier)
-    probabilities = cross_val_predict(estimator, matrix, urgencies, cv=folds, method="predict_proba", n_jobs=2)
-    classes = sorted(set(urgencies))
-    critical = probabilities[:, classes.index("critical")]
+    critical = probabilities[:, list(classes).index("critical")]
     is_critical = np.array([u == "critical" for u in urgencies])
     for threshold in np.arange(0.50, 0.02, -0.01):
         if (critical[is_critical] >= threshold).mean() >= TARGET_CRITICAL_RECALL:
