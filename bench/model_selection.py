@@ -1,0 +1,105 @@
+"""The comparison behind the model card: alternatives scored by cross-validation on train.
+
+Each alternative is scored by 5-fold cross-validation on the train split (what the
+choice is made on) and, for the record, on the test split.  Figures are argmax
+accuracy and macro-F1, before the critical threshold, so alternatives compare alike.
+
+    python bench/model_selection.py [--folds 5] [--out classifiers/selection.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion
+
+from classifiers.models import CANDIDATES, SEED, build_features
+from triage.training import examples_of, load_labeled
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def char_features() -> FeatureUnion:
+    return FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+    ])
+
+
+def words_only() -> FeatureUnion:
+    return FeatureUnion([("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                                   token_pattern=r"(?u)\b\w+\b"))])
+
+
+FEATURES = {"words+stems+cues (kept)": build_features, "words+char 2-5": char_features, "words only": words_only}
+
+
+def score(make_features, make_model, train, test, target, per_language=False, folds=5):
+    """(cv accuracy, cv macro-F1, test accuracy, test macro-F1) of one alternative."""
+    def fit_predict(fit_rows, predict_rows):
+        if per_language:
+            predictions = {}
+            for lang in {row.lang for row in predict_rows}:
+                fit_part = [r for r in fit_rows if r.lang == lang] or fit_rows
+                part = [r for r in predict_rows if r.lang == lang]
+                for row, label in zip(part, fit_predict_joint(fit_part, part)):
+                    predictions[id(row)] = label
+            return [predictions[id(row)] for row in predict_rows]
+        return fit_predict_joint(fit_rows, predict_rows)
+
+    def fit_predict_joint(fit_rows, predict_rows):
+        features = make_features()
+        matrix = features.fit_transform([r.text for r in fit_rows])
+        model = make_model().fit(matrix, [getattr(r, target) for r in fit_rows])
+        return list(model.predict(features.transform([r.text for r in predict_rows])))
+
+    labels = np.array([getattr(r, target) for r in train])
+    truth, guesses = [], []
+    for fit_index, hold_index in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(train, labels):
+        held = [train[i] for i in hold_index]
+        guesses += fit_predict([train[i] for i in fit_index], held)
+        truth += [getattr(r, target) for r in held]
+    test_truth = [getattr(r, target) for r in test]
+    test_guess = fit_predict(train, test)
+    return (accuracy_score(truth, guesses), f1_score(truth, guesses, average="macro"),
+            accuracy_score(test_truth, test_guess), f1_score(test_truth, test_guess, average="macro"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "classifiers" / "selection.json")
+    args = parser.parse_args()
+    mails = load_labeled(ROOT / "fixtures" / "corpus")
+    train = examples_of([m for m in mails if m.split == "train"])
+    test = examples_of([m for m in mails if m.split == "test"])
+    alternatives = [(f"{features} | {model}", FEATURES[features], CANDIDATES[model], False)
+                    for features in FEATURES for model in CANDIDATES
+                    if features == "words+stems+cues (kept)" or model == "logreg"]
+    alternatives.append(("words+stems+cues | logreg | one model per language", build_features, CANDIDATES["logreg"], True))
+    rows = []
+    print("| alternative | target | cv acc | cv macro-F1 | test acc | test macro-F1 | seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for name, make_features, make_model, per_language in alternatives:
+        for target in ("topic", "urgency"):
+            start = time.perf_counter()
+            figures = score(make_features, make_model, train, test, target, per_language, args.folds)
+            seconds = time.perf_counter() - start
+            rows.append({"alternative": name, "target": target, "cv_accuracy": round(figures[0], 4),
+                         "cv_macro_f1": round(figures[1], 4), "test_accuracy": round(figures[2], 4),
+                         "test_macro_f1": round(figures[3], 4)})
+            print(f"| {name} | {target} | {figures[0]:.3f} | {figures[1]:.3f} | {figures[2]:.3f} | {figures[3]:.3f} "
+                  f"| {seconds:.0f} |", flush=True)
+    args.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Identifier extraction: account, order, execution and transaction ids, and the extras."""

@@ -1,0 +1,115 @@
+"""``extract(subject, text, language) -> Identifiers``: candidates from the matcher, validated.
+
+The matcher proposes; this module decides.  A number inside an account id is not also an
+order; a number that two contexts claim goes to the nearer context word; a number right
+before a currency or after a currency sign is an amount; "orders 123456 and 654321"
+carries the kind over a list.  Canonical forms follow TAXONOMY.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from triage.extract.pipeline import PATTERNS, pipeline
+
+NUMBER = re.compile(PATTERNS["number_6_12"])
+CURRENCY_AFTER = frozenset(PATTERNS["currency_after"])
+CURRENCY_BEFORE = frozenset(PATTERNS["currency_before"])
+JOINERS = frozenset(PATTERNS["list_joiners"])
+ORDER_WORDS = frozenset(PATTERNS["order_words"])
+ARTICLES = frozenset(PATTERNS["list_articles"])
+KINDS = ("account", "order", "execution", "transaction")
+MAX_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class Found:
+    """One identifier and the rule that found it (shown to agents: why this is an order id)."""
+
+    kind: str
+    value: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """Canonical identifiers in order of first appearance, without duplicates."""
+
+    account_ids: tuple[str, ...] = ()
+    order_ids: tuple[str, ...] = ()
+    execution_ids: tuple[str, ...] = ()
+    transaction_ids: tuple[str, ...] = ()
+    found: tuple[Found, ...] = ()
+
+
+def extract(subject: str, text: str, language: str = "en") -> Identifiers:
+    """Identifiers in the subject and the client's new text (never quotes or signatures)."""
+    doc = pipeline(language)(f"{subject}\n\n{text}"[:MAX_CHARS])
+    claims = _claims(doc)
+    found: list[tuple[int, Found]] = []
+    for position, (kind, rule, span) in sorted(claims.items()):
+        value = canonical(kind, span)
+        found.append((position, Found(kind, value, rule)))
+    return _collect([item for _, item in sorted(found, key=lambda pair: pair[0])])
+
+
+def canonical(kind: str, span: Span) -> str:
+    """TAXONOMY.md's canonical form: ``U1234567``, digits alone, lower-case execution ids."""
+    if kind == "account":
+        raw = re.sub(r"[\s#-]", "", span.text).replace("У", "U").replace("у", "U")
+        return raw.upper()
+    if kind == "execution":
+        return span[-1].text.lower()
+    return span[-1].text
+
+
+def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
+    """Token position of each identifier's last token -> (kind, rule, span), conflicts settled."""
+    accounts = [span for span in doc.spans["identifiers"] if span.label_.startswith("account")]
+    in_account = {token.i for span in accounts for token in span}
+    claims: dict[int, tuple[str, str, Span]] = {}
+    for span in sorted(doc.spans["identifiers"], key=len):
+        kind, _, rule = span.label_.partition(":")
+        end = span.end - 1
+        if kind in ("order", "transaction") and (end in in_account or _is_amount(doc, end)):
+            continue
+        if kind == "transaction" and span.start > 0 and doc[span.start - 1].lower_ in ORDER_WORDS:
+            kind, rule = "order", "order:word-before-reference"
+        if end not in claims:
+            claims[end] = (kind, f"{kind}:{rule}" if ":" not in rule else rule, span)
+            if kind in ("order", "transaction"):
+                _extend_list(doc, end, kind, span.label_, claims)
+    return claims
+
+
+def _is_amount(doc: Doc, index: int) -> bool:
+    after = doc[index + 1].lower_ if index + 1 < len(doc) else ""
+    before = doc[index - 1].lower_ if index > 0 else ""
+    return after in CURRENCY_AFTER or before in CURRENCY_BEFORE
+
+
+def _extend_list(doc: Doc, index: int, kind: str, label: str, claims: dict) -> None:
+    """"orders 123456, 234567 and 345678": numbers joined to a claimed one share its kind."""
+    position = index + 1
+    while position + 1 < len(doc) and doc[position].lower_ in JOINERS:
+        target = position + 2 if doc[position + 1].lower_ in ARTICLES else position + 1
+        if target >= len(doc) or not NUMBER.match(doc[target].text):
+            break
+        if target not in claims and not _is_amount(doc, target):
+            claims[target] = (kind, f"{label}+list", doc[target:target + 1])
+        position = target + 1
+
+
+def _collect(found: list[Found]) -> Identifiers:
+    values: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    kept = []
+    for item in found:
+        if item.value not in values[item.kind]:
+            values[item.kind].append(item.value)
+            kept.append(item)
+    return Identifiers(account_ids=tuple(values["account"]), order_ids=tuple(values["order"]),
+                       execution_ids=tuple(values["execution"]), transaction_ids=tuple(values["transaction"]),
+                       found=tuple(kept))
