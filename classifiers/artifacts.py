@@ -38,7 +38,7 @@ TRUSTED_TYPES = frozenset({
     "sklearn.preprocessing._label.LabelEncoder", "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.linear_model._sgd_fast.Hinge", "sklearn.linear_model._sgd_fast.ModifiedHuber",
     "sklearn._loss.loss.CyHalfBinomialLoss", "sklearn._loss.link.IdentityLink",
-    "classifiers.text.stem_tokens", "classifiers.cues.UrgencyCues", "classifiers.calibration.TemperatureScaled",
+    "classifiers.text.char_grams", "classifiers.vectorize.CharGramTfidf", "classifiers.cues.UrgencyCues", "classifiers.calibration.TemperatureScaled",
 })
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import ClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -56,8 +57,14 @@ class ModelBundle:
         return [self._prediction(t, u) for t, u in zip(topics, urgencies)]
 
     def translit_probability(self, text: str) -> float:
-        """Probability that a Latin-script text is Russian in translit."""
-        return float(self.translit.predict_proba([translit_text(text)])[0][1])
+        """Probability that a Latin-script text is Russian in translit.
+
+        Computed from the fitted coefficients directly: this runs once per email, and the
+        estimator's own input checks would cost more than the arithmetic.
+        """
+        vector = self.translit.named_steps["chars"].transform([translit_text(text)])
+        model = self.translit.named_steps["model"]
+        return float(expit((vector @ model.coef_[0])[0] + model.intercept_[0]))
 
     def _prediction(self, topic_row: np.ndarray, urgency_row: np.ndarray) -> Prediction:
         topic_classes = list(self.topic.classes_)

@@ -25,7 +25,7 @@ class TemperatureScaled(BaseEstimator, ClassifierMixin):
     training rows (for stacking and thresholds); ``forget_training()`` drops them.
     """
 
-    def __init__(self, estimator, folds: int = 5, n_jobs: int = 2):
+    def __init__(self, estimator, folds: int = 3, n_jobs: int = 2):
         self.estimator = estimator
         self.folds = folds
         self.n_jobs = n_jobs

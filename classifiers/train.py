@@ -10,6 +10,7 @@ import hashlib
 import json
 import platform
 import re
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ def fingerprint(examples: list[Example], classifier: str) -> str:
         digest.update(json.dumps([example.id, example.text, example.lang, example.topic, example.urgency],
                                  ensure_ascii=False).encode())
     digest.update(json.dumps([classifier, MODEL_FORMAT, library_versions()]).encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        # The code that builds the model is part of what the version names.
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 
@@ -83,8 +87,8 @@ def train_bundle(examples: list[Example], classifier: str = DEFAULT,
         "by_topic": dict(Counter(e.topic for e in examples)),
         "by_urgency": dict(Counter(urgencies)),
         "libraries": library_versions(),
-        "features": "TF-IDF word 1-2-grams + stem/ending tokens + urgency cues of the masked subject and new "
-                    "text; urgency also reads the topic model's out-of-fold probabilities",
+        "features": "TF-IDF word 1-2-grams + character 3-4-grams within words + urgency cues of the masked "
+                    "subject and new text; urgency also reads the topic model's out-of-fold probabilities",
     }
     card["temperatures"] = {"topic": round(topic.temperature_, 4), "urgency": round(urgency.temperature_, 4)}
     return ModelBundle(version=card["version"], features=slim(features), topic=topic.forget_training(),

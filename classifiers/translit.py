@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+
+from classifiers.vectorize import CharGramTfidf
 
 
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -25,9 +26,8 @@ def translit_text(text: str) -> str:
 
 
 def build_translit_model() -> Pipeline:
-    """An untrained pipeline: character 2-4-grams within words, balanced logistic regression."""
+    """An untrained pipeline: character 3-4-grams within words, balanced logistic regression."""
     return Pipeline([
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
-                                  lowercase=False)),
+        ("chars", CharGramTfidf(min_df=2)),
         ("model", LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)),
     ])

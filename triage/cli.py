@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -17,9 +20,13 @@ from triage.db.engine import make_engine
 from triage.db.migrate import upgrade
 from triage.db.store import store_message
 from triage.errors import TriageError
+from triage.imap_connect import check_settings as check_imap_settings
 from triage.model_ops import evaluate, load_or_train, train_model
 from triage.output import error_record, result_record
 from triage.pipeline import TriageContext, context_for, triage
+from triage.receive_imap import run_pollers
+from triage.receive_smtp import start_receiver
+from triage.send_sample import default_recipient, first_sample, send_sample
 from triage.settings import Settings
 from triage.sources import RawMessage, read_messages
 from triage.training import load_labeled
@@ -127,6 +134,57 @@ def evaluate_command(
         typer.echo(line)
     typer.echo(json.dumps(figures, indent=2))
     say(f"report: {page}")
+
+
+@app.command()
+def receive() -> None:
+    """Receive mail by SMTP (LMTP if configured) into the queue until SIGTERM or SIGINT."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # aiosmtpd's own log repeats every command line; ours has one line per message.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    controller = start_receiver(settings, engine)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+@app.command()
+def poll() -> None:
+    """Read the configured IMAP folders into the queue, IDLE or polling, until SIGTERM or SIGINT."""
+    settings = Settings()
+    check_imap_settings(settings)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_pollers(settings, engine, stop)
+
+
+@app.command("send-sample")
+def send_sample_command(
+    to: Annotated[str | None, typer.Option("--to", help="Recipient (default: the first configured).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Receiver address (default: the setting).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Receiver port (default: the setting).")] = None,
+    message: Annotated[Path | None, typer.Option("--message", help="An .eml (default: the first sample).")] = None,
+) -> None:
+    """Send one sample message to the receiver and print its reply."""
+    settings = Settings()
+    host, port = host or settings.smtp_host, port or settings.smtp_port
+    try:
+        code, reply = send_sample(settings, (message or first_sample()).read_bytes(),
+                                  to or default_recipient(settings), host, port)
+    except OSError as error:
+        raise TriageError(f"cannot send to {host}:{port}: {error}") from error
+    typer.echo(f"{code} {reply}")
+    if code != 250:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

@@ -15,3 +15,13 @@ class SourceError(TriageError):
 
 class ConfigError(TriageError):
     """Raised when settings or a configuration file cannot be loaded."""
+
+
+class ImapError(TriageError):
+    """Raised by the IMAP poller when the server cannot be reached, drops the connection,
+    or answers a command with NO or BAD; the poller reconnects after a backoff."""
+
+
+class ImapLoginError(ImapError):
+    """Raised when the IMAP server refuses the login, lacks the configured mechanism, or the
+    OAuth2 token command or file yields no token."""

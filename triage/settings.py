@@ -7,9 +7,10 @@ directory, used only if present).  Environment variables win over the file.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -58,6 +59,85 @@ class Settings(BaseSettings):
     )
     review_threshold: float = Field(
         0.5, description="Topic confidence below which a message is flagged needs_review for an agent."
+    )
+
+    # SMTP/LMTP receiver (`triage receive`, `triage run`): where it listens, whose mail it
+    # takes, how much, and optional STARTTLS and AUTH.  It answers 250 only after the raw
+    # message is committed, and never relays.
+    smtp_host: str = Field(
+        "127.0.0.1", description="Address the receiver listens on. Default: loopback only; 0.0.0.0 for all."
+    )
+    smtp_port: int = Field(8025, description="Port the receiver listens on (25 needs root; a relay can forward).")
+    smtp_lmtp: bool = Field(
+        False, description="Speak LMTP (RFC 2033, for Postfix or Dovecot to deliver into) instead of SMTP."
+    )
+    smtp_recipients: tuple[str, ...] = Field(
+        ("support@desk.example",),
+        description="Addresses mail is accepted for (case-insensitive); any other recipient gets 550 5.1.1.",
+    )
+    smtp_domains: tuple[str, ...] = Field(
+        (), description="Domains whose every address is accepted, besides smtp_recipients. Default: none."
+    )
+    smtp_max_bytes: int = Field(
+        26_214_400,
+        description="Largest message accepted (bytes, 25 MiB), advertised as SIZE; a larger one gets 552 5.3.4. "
+        "Keep it at or below max_message_bytes.",
+    )
+    smtp_username: str | None = Field(
+        None, description="When set with smtp_password, clients must AUTH (PLAIN or LOGIN) before MAIL. Default: off."
+    )
+    smtp_password: SecretStr | None = Field(
+        None, description="Password for smtp_username; from the environment or a protected file, never logged."
+    )
+    smtp_tls_cert: Path | None = Field(
+        None, description="PEM certificate (chain) offered by STARTTLS; with smtp_tls_key. Default: no STARTTLS. "
+        "With AUTH, TLS is then required for AUTH; without TLS, AUTH is allowed on a loopback address only."
+    )
+    smtp_tls_key: Path | None = Field(None, description="PEM private key of smtp_tls_cert.")
+
+    # IMAP poller (`triage poll`): one mailbox, read folder by folder into the message table.
+    # Credentials: imap_password, or OAuth2 (XOAUTH2) with a token from a command or a file;
+    # exactly one of the three.  Secrets come from the environment or a protected file and
+    # are never logged.  The poller never deletes or expunges anything on the server.
+    imap_host: str | None = Field(None, description="IMAP server name. Default: none (`triage poll` refuses to start).")
+    imap_port: int = Field(993, description="IMAP server port: 993 for implicit TLS, 143 for plain text.")
+    imap_ssl: bool = Field(True, description="Connect with TLS (certificate verified). False only for local tests.")
+    imap_username: str | None = Field(None, description="Login name of the mailbox, also the OAuth2 user.")
+    imap_password: SecretStr | None = Field(
+        None, description="Password for LOGIN; from the environment or a protected file, never logged."
+    )
+    imap_oauth2_token_command: str | None = Field(
+        None, description="Command (split like a shell, not run by one) whose stdout is an OAuth2 access token; "
+        "run at every connection, for XOAUTH2. Default: none."
+    )
+    imap_oauth2_token_file: Path | None = Field(
+        None, description="File holding an OAuth2 access token, kept fresh by another process; read at every "
+        "connection, for XOAUTH2. Default: none."
+    )
+    imap_folders: tuple[str, ...] = Field(
+        ("INBOX",), description="Folders read, one poller each; in the environment a JSON list: [\"INBOX\", \"Support\"]."
+    )
+    imap_since: date | None = Field(
+        None, description="Read only messages whose internal date is on or after this day (IMAP SINCE); "
+        "bounds the first backfill. Default: the whole folder."
+    )
+    imap_batch_size: int = Field(
+        200, gt=0, description="Messages fetched and committed together, with the cursor, in one transaction."
+    )
+    imap_idle_seconds: int = Field(
+        300, gt=0, description="IDLE is re-issued after this many seconds; RFC 2177 asks for less than 29 minutes."
+    )
+    imap_poll_seconds: int = Field(
+        60, gt=0, description="Seconds between checks when the server does not offer IDLE; also how often a "
+        "waiting poller retries the mailbox lock another poller holds."
+    )
+    imap_mark_seen: bool = Field(False, description="After the commit, flag read messages \\Seen. Default: left unread.")
+    imap_add_keyword: str | None = Field(
+        None, description="After the commit, add this keyword to read messages, e.g. $Triaged. Default: none."
+    )
+    imap_move_to: str | None = Field(
+        None, description="After the commit, MOVE read messages to this folder (created if missing) when the "
+        "server offers MOVE; without MOVE nothing is moved. Default: left in place."
     )
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 
-from sqlalchemy import Column, DateTime, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -42,3 +42,19 @@ class Message(SQLModel, table=True):
         default=None, sa_column=Column(Text, nullable=True), description="The error of the last failed attempt.")
     lease_expires_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class ImapCursor(SQLModel, table=True):
+    """How far the poller has read one IMAP folder: the highest stored UID within one UIDVALIDITY.
+
+    RFC 3501: UIDs are only meaningful together with the folder's UIDVALIDITY; when it
+    changes, the old UIDs mean nothing and the folder is read again from the start.
+    """
+
+    __tablename__ = "imap_cursor"
+
+    account: str = Field(primary_key=True, max_length=512, description="imap://user@host:port")
+    folder: str = Field(primary_key=True, max_length=1024, description="Folder name as configured.")
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False), description="UIDVALIDITY the UID belongs to.")
+    last_uid: int = Field(sa_column=Column(BigInteger, nullable=False), description="Highest UID read; 0 before any.")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

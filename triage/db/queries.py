@@ -1,7 +1,8 @@
-"""Named queries that need more than the ORM: dialect-specific inserts and counts."""
+"""Named queries that need more than the ORM: dialect-specific inserts, counts and locks."""
 
 from __future__ import annotations
 
+from sqlalchemy import Connection, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -19,3 +20,13 @@ def insert_message_if_new(session: Session, values: dict) -> bool:
     statement = (insert(Message).values(**values)
                  .on_conflict_do_nothing(index_elements=["sha256"]).returning(Message.id))
     return session.execute(statement).scalar_one_or_none() is not None
+
+
+def try_advisory_lock(connection: Connection, key: int) -> bool:
+    """pg_try_advisory_lock(key): True when this connection now holds the session-level lock."""
+    return bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one())
+
+
+def advisory_unlock(connection: Connection, key: int) -> None:
+    """pg_advisory_unlock(key): release a lock taken by ``try_advisory_lock`` on this connection."""
+    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
