@@ -54,3 +54,8 @@ def test_ascii_is_never_guessed():
 def test_undecodable_bytes_still_give_text():
     """Bytes that fit no charset give replacement characters rather than an error."""
     assert isinstance(decode_bytes(bytes(range(128, 256)) * 3, "utf-8").text, str)
+
+
+def test_declared_name_with_a_nul_is_treated_as_unknown():
+    """A charset label with a NUL byte (seen by the property tests) is bogus, not an error."""
+    assert decode_bytes("Müller".encode("latin-1"), "\x00iso-8859-1").text == "Müller"

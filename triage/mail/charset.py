@@ -65,7 +65,7 @@ def codec_name(declared: str | None) -> str | None:
     name = SUPERSETS.get(name, name)
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL inside the name
         return None
 
 
