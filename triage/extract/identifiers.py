@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 from triage.extract.pipeline import PATTERNS, pipeline
 
 NUMBER = re.compile(PATTERNS["number_6_12"])
+FORMATS = {"account": re.compile(PATTERNS["account_token"]), "execution": re.compile(PATTERNS["execution_token"])}
 CURRENCY_AFTER = frozenset(PATTERNS["currency_after"])
 CURRENCY_BEFORE = frozenset(PATTERNS["currency_before"])
 JOINERS = frozenset(PATTERNS["list_joiners"])
@@ -68,11 +69,14 @@ def canonical(kind: str, span: Span) -> str:
 
 def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
     """Token position of each identifier's last token -> (kind, rule, span), conflicts settled."""
-    accounts = [span for span in doc.spans["identifiers"] if span.label_.startswith("account")]
+    accounts = [span for span in doc.spans["identifiers"] if span.label_ == "account:split"
+                or span.label_ == "account:token" and FORMATS["account"].match(span.text)]
     in_account = {token.i for span in accounts for token in span}
     claims: dict[int, tuple[str, str, Span]] = {}
     for span in sorted(doc.spans["identifiers"], key=len):
         kind, _, rule = span.label_.partition(":")
+        if rule == "token" and not FORMATS[kind].match(span.text.lower() if kind == "execution" else span.text):
+            continue
         end = span.end - 1
         if kind in ("order", "transaction") and (end in in_account or _is_amount(doc, end)):
             continue

@@ -4,7 +4,8 @@ No downloaded model exists here, nor is one needed: identifiers are lexical, and
 words around a number decide what it is.  The tokenizer learns to split ``ref:123``,
 ``#123`` and ``orderId=123``; the ``triage_identifiers`` component runs Matcher
 patterns built from ``patterns.json`` and leaves candidate spans, labelled with the
-pattern that found them, in ``doc.spans["identifiers"]``.
+pattern that found them, in ``doc.spans["identifiers"]``.  Token shapes and lengths
+select candidates cheaply; ``identifiers.py`` checks each against its exact format.
 """
 
 from __future__ import annotations
@@ -30,18 +31,20 @@ EXTRA_INFIXES = [r"(?<=[A-Za-zА-Яа-я]):(?=\d)", r"(?<=[A-Za-z])=(?=\d)", r"(
 
 def matcher_patterns() -> dict[str, list[list[dict]]]:
     """Patterns by name; the name says which kind and which rule found the identifier."""
-    number = {"TEXT": {"REGEX": PATTERNS["number_6_12"]}}
-    reference = {"TEXT": {"REGEX": PATTERNS["number_transaction"]}}
-    filler = {"TEXT": {"REGEX": PATTERNS["filler_token"]}, "OP": "{0,5}"}
+    # Native token attributes, not REGEX: the matcher runs every pattern on every token.
+    number = {"IS_DIGIT": True, "LENGTH": {">=": 6, "<=": 12}}
+    reference = {"IS_DIGIT": True, "LENGTH": {">=": 6, "<=": 20}}
+    filler = {"IS_DIGIT": False, "IS_SPACE": False, "LENGTH": {"<=": 15},
+              "ORTH": {"NOT_IN": PATTERNS["sentence_ends"]}, "OP": "{0,5}"}
     abbreviation = [{"LOWER": {"IN": PATTERNS["abbreviated_number_words"]}}, {"TEXT": "."}]
     order = {"LOWER": {"IN": PATTERNS["order_words"]}}
     needs_id = {"LOWER": {"IN": PATTERNS["transaction_needs_id_word"]}}
     id_word = {"LOWER": {"IN": PATTERNS["id_words"]}}
     return {
-        "account:token": [[{"TEXT": {"REGEX": PATTERNS["account_token"]}}]],
-        "account:split": [[{"TEXT": {"REGEX": PATTERNS["account_prefix"]}}, {"TEXT": {"IN": ["-", "#"]}, "OP": "?"},
-                           {"TEXT": {"REGEX": r"^\d{6,8}$"}}]],
-        "execution:token": [[{"LOWER": {"REGEX": PATTERNS["execution_token"]}}]],
+        "account:token": [[{"SHAPE": {"IN": PATTERNS["account_shapes"]}}]],
+        "account:split": [[{"ORTH": {"IN": PATTERNS["account_prefixes"]}}, {"ORTH": {"IN": ["-", "#"]}, "OP": "?"},
+                           {"IS_DIGIT": True, "LENGTH": {">=": 6, "<=": 8}}]],
+        "execution:token": [[{"LENGTH": 23, "IS_ALPHA": False, "LIKE_NUM": False}]],
         "order:context": [[order, filler, number], [order, filler, *abbreviation, filler, number]],
         "transaction:context": [[{"LOWER": {"IN": sorted(set(PATTERNS["transaction_words"])
                                                          - set(PATTERNS["transaction_needs_id_word"]))}},
