@@ -13,7 +13,7 @@ KEYS = (
     "source", "message_id", "subject", "new_text", "signature", "forwarded", "language",
     "topic", "topic_confidence", "secondary_topics", "urgency", "urgency_confidence",
     "account_ids", "order_ids", "execution_ids", "transaction_ids", "team", "route_reason",
-    "auto_reply", "needs_review", "reply", "model_version", "warnings",
+    "auto_reply", "needs_review", "reply", "model_version", "extras", "warnings",
 )
 
 
@@ -33,6 +33,20 @@ def result_record(source: str, result: TriageResult) -> dict[str, Any]:
         needs_review=result.needs_review,
         warnings=list(email.warnings),
     )
+    ids = result.identifiers
+    record.update(
+        account_ids=list(ids.account_ids), order_ids=list(ids.order_ids),
+        execution_ids=list(ids.execution_ids), transaction_ids=list(ids.transaction_ids),
+        extras={"tickers": list(result.extras.tickers), "options": list(result.extras.options),
+                "isins": list(result.extras.isins), "amounts": list(result.extras.amounts),
+                "identifier_rules": [f"{found.value}: {found.rule}" for found in ids.found]},
+    )
+    if result.route is not None:
+        record.update(team=result.route.team, route_reason=result.route.reason)
+    if result.reply is not None:
+        reply = result.reply
+        record["reply"] = {"template": reply.template, "language": reply.language, "subject": reply.subject,
+                           "body": reply.body}
     prediction = result.prediction
     if prediction is not None:
         record.update(

@@ -45,13 +45,21 @@ class Settings(BaseSettings):
         1_000_000, description="Characters of body text kept per message; the rest is dropped with a warning."
     )
 
+    routing_file: Path = Field(
+        Path(__file__).with_name("routing.toml"),
+        description="Routing rules (TOML). Default: TAXONOMY.md's table shipped with the package.",
+    )
+    templates_dir: Path = Field(
+        Path(__file__).resolve().parents[1] / "templates",
+        description="Reply templates, one folder per language. Default: the checkout's templates/.",
+    )
     models_dir: Path = Field(
         Path("models"),
         description="Where trained models live (one folder per version, ACTIVE names the one in use). "
         "Rebuilt by `triage train`; never committed.",
     )
     corpus_dir: Path = Field(
-        Path("fixtures/corpus"), description="The labeled corpus `triage train` uses when no --data is given."
+        Path(__file__).resolve().parents[1] / "fixtures" / "corpus", description="The labeled corpus `triage train` uses when no --data is given."
     )
     languages: tuple[str, ...] = Field(
         ("en", "ru", "es", "de", "fr", "it", "pt", "zh"),
