@@ -88,7 +88,13 @@ class Dovecot:
         shutil.chown(self.root / "home", "dovecot", "dovecot")
 
     def add_user(self, name: str, password: str = PASSWORD) -> str:
-        """Give ``name`` a mailbox with ``password``; Dovecot re-reads the file when it changes."""
+        """Give ``name`` a mailbox with ``password``; only before ``start()``.
+
+        A running Dovecot re-reads a changed passwd-file lazily, so a user added then may
+        be refused for a moment: tests register every mailbox they need up front.
+        """
+        if self.running():
+            raise RuntimeError("add users before starting Dovecot")
         with self.users.open("a") as users:
             users.write(f"{name}:{{PLAIN}}{password}\n")
         self.passwords[name] = password

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tests import torture
-from tests.dovecot import Dovecot, DovecotMissing, wait_until
+from tests.dovecot import PASSWORD, Dovecot, DovecotMissing, wait_until
 from triage.db.models import ImapCursor, Message
 from triage.errors import ImapLoginError
 from triage.imap_connect import connect
@@ -43,31 +42,42 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-def start_dovecot(extra_config: str = "") -> Dovecot:
-    """A running private Dovecot; a missing dovecot program fails the test, never skips it."""
+MAILBOXES = 100
+
+
+def start_dovecot(users: dict[str, str], extra_config: str = "") -> Dovecot:
+    """A running private Dovecot with ``users``; a missing dovecot program fails the test, never skips it."""
     try:
         server = Dovecot(extra_config)
     except DovecotMissing as error:
         pytest.fail(str(error))
+    for name, password in users.items():
+        server.add_user(name, password)
     server.start()
     return server
 
 
 @pytest.fixture(scope="session")
 def dovecot():
-    """One Dovecot for the run, for tests that leave their server running as it is."""
-    server = start_dovecot()
+    """One Dovecot for the run, with a stock of empty mailboxes, for tests that leave it running."""
+    server = start_dovecot({f"desk-{number}": PASSWORD for number in range(MAILBOXES)})
     yield server
     server.remove()
 
 
+@pytest.fixture(scope="session")
+def unused_mailboxes(dovecot):
+    """The shared Dovecot's mailboxes not yet handed to a test."""
+    return iter(dovecot.passwords)
+
+
 @pytest.fixture
 def new_dovecot():
-    """Makes private Dovecots, for tests that stop or reconfigure their server."""
+    """Makes private Dovecots with one mailbox, desk, for tests that stop or reconfigure their server."""
     made = []
 
     def make(extra_config: str = "") -> Dovecot:
-        made.append(start_dovecot(extra_config))
+        made.append(start_dovecot({"desk": PASSWORD}, extra_config))
         return made[-1]
 
     yield make
@@ -76,9 +86,9 @@ def new_dovecot():
 
 
 @pytest.fixture
-def user(dovecot):
-    """A fresh, empty mailbox on the shared Dovecot."""
-    return dovecot.add_user(f"desk-{uuid.uuid4().hex[:8]}")
+def user(unused_mailboxes):
+    """A mailbox on the shared Dovecot that no other test uses: empty, with a cursor of its own."""
+    return next(unused_mailboxes)
 
 
 @pytest.fixture
@@ -91,7 +101,7 @@ def imap_log(caplog):
 def imap_settings(server: Dovecot, user: str, database_url: str, **overrides) -> Settings:
     """Settings for polling ``user`` on ``server`` into ``database_url``."""
     values = dict(database_url=database_url, imap_host="127.0.0.1", imap_port=server.port, imap_ssl=False,
-                  imap_username=user, imap_password="secret", imap_poll_seconds=3600)
+                  imap_username=user, imap_password=PASSWORD, imap_poll_seconds=3600)
     return Settings(**{**values, **overrides})
 
 
@@ -232,8 +242,7 @@ def test_uidvalidity_change_rescans_without_duplicates(database_url, engine, dov
 
 def test_outage_mid_backfill_loses_and_duplicates_nothing(database_url, engine, new_dovecot, imap_log):
     """Dovecot stopped after the first batch: the poller retries with growing delays and stores all once."""
-    server = new_dovecot()
-    user = server.add_user("desk")
+    server, user = new_dovecot(), "desk"
     mail = fixture_mail(300)
     server.append_many(user, mail)
     _, top = server_state(server, user)
@@ -311,8 +320,7 @@ def test_post_store_actions_flag_and_move_and_delete_nothing(database_url, engin
 @SQLITE_ONLY
 def test_server_without_idle_or_move_is_polled_and_nothing_moves(database_url, engine, new_dovecot, imap_log):
     """Without IDLE the folder is polled; without MOVE nothing moves; each lack is logged once."""
-    server = new_dovecot(NO_IDLE_NO_MOVE)
-    user = server.add_user("desk")
+    server, user = new_dovecot(NO_IDLE_NO_MOVE), "desk"
     server.append_many(user, numbered_mail(3, "poll"))
     settings = imap_settings(server, user, database_url, imap_poll_seconds=1, imap_add_keyword="$Triaged",
                              imap_move_to="Triaged")
@@ -331,8 +339,7 @@ def test_server_without_idle_or_move_is_polled_and_nothing_moves(database_url, e
 @pytest.fixture(scope="module")
 def oauth_dovecot():
     """A Dovecot that also offers AUTH=XOAUTH2, with a user whose bearer token is TOKEN."""
-    server = start_dovecot(XOAUTH2_CONFIG)
-    server.add_user("oauth", password=TOKEN)
+    server = start_dovecot({"oauth": TOKEN}, XOAUTH2_CONFIG)
     yield server
     server.remove()
 
@@ -442,7 +449,7 @@ def test_poll_command_runs_until_sigterm(database_url, engine, dovecot, user):
     uid = dovecot.append(user, numbered_mail(1, "cli")[0])
     env = {**os.environ, "TRIAGE_CONFIG": "/nonexistent.toml", "TRIAGE_DATABASE_URL": database_url,
            "TRIAGE_IMAP_HOST": "127.0.0.1", "TRIAGE_IMAP_PORT": str(dovecot.port), "TRIAGE_IMAP_SSL": "false",
-           "TRIAGE_IMAP_USERNAME": user, "TRIAGE_IMAP_PASSWORD": "secret", "TRIAGE_IMAP_FOLDERS": '["INBOX"]'}
+           "TRIAGE_IMAP_USERNAME": user, "TRIAGE_IMAP_PASSWORD": PASSWORD, "TRIAGE_IMAP_FOLDERS": '["INBOX"]'}
     process = subprocess.Popen([sys.executable, "-m", "triage", "poll"], env=env, stderr=subprocess.PIPE)
     try:
         settings = imap_settings(dovecot, user, database_url)
@@ -452,5 +459,5 @@ def test_poll_command_runs_until_sigterm(database_url, engine, dovecot, user):
     finally:
         process.kill() if process.poll() is None else None
     assert process.returncode == 0
-    assert b"batch stored" in stderr and b"secret" not in stderr
+    assert b"batch stored" in stderr and PASSWORD.encode() not in stderr
     assert stored_count(engine) == 1

@@ -1,0 +1,89 @@
+"""Identifier extraction: canonical forms, context words in three languages, distractors refused."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from triage.extract.extras import extract_extras, isin_valid
+from triage.extract.identifiers import extract
+from triage.mail.parse import parse
+
+ACCOUNTS = [
+    ("My account is U1234567", ["U1234567"]),
+    ("account u1234567 and U-7654321, also U 2345678", ["U1234567", "U7654321", "U2345678"]),
+    ("счёт У3456789, paper DU123456, advisor F12345678 and DF7654321", ["U3456789", "DU123456", "F12345678", "DF7654321"]),
+    ("U12345 is too short and U123456789 too long", []),
+]
+ORDERS = [
+    ("order 123456789 was rejected", "en", ["123456789"]),
+    ("Order #88123456 and 88123457 both filled", "en", ["88123456", "88123457"]),
+    ("perm id 1839204771 stuck", "en", ["1839204771"]),
+    ("la orden N° 5582013467 figura como pendiente", "es", ["5582013467"]),
+    ("заявка №774411223 отклонена, ордер 991122334 тоже", "ru", ["774411223", "991122334"]),
+    ("moya zayavka 55123071 visit", "ru", ["55123071"]),
+]
+DISTRACTORS = [
+    "Call me at +7 916 123-45-67 or 9161234567, ticket #4471923, case CS-2026-004211",
+    "IBAN ES91 2100 0418 4502 0005 1332, CLABE 002180700123456789, DNI 12345678Z",
+    "I sent 150000 USD on 03.11.2025 and 1 500 000 руб. to strike 190",
+    "Ваше обращение 5531208 закрыто; паспорт 4510 123456",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ACCOUNTS)
+def test_account_ids_in_every_written_form(text, expected):
+    """U/DU/F/DF with 6-8 digits, spaced, hyphenated, lower case or Cyrillic У, in canonical form."""
+    assert list(extract("", text, "en").account_ids) == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), ORDERS)
+def test_order_ids_need_an_order_word(text, language, expected):
+    """A 6-12 digit number is an order id when the client presents it as one, lists included."""
+    assert list(extract("", text, language).order_ids) == expected
+
+
+@pytest.mark.parametrize("text", DISTRACTORS)
+def test_distractors_are_never_identifiers(text):
+    """Phones, tickets, IBAN, CLABE, DNI, amounts, dates and case numbers give nothing."""
+    found = extract("", text, "en")
+    assert not (found.account_ids or found.order_ids or found.execution_ids or found.transaction_ids)
+
+
+def test_transaction_references_and_execution_ids():
+    """References presented as such are transaction ids; execution ids are lower-cased."""
+    found = extract("Wire ref: 20251104003381", "номер перевода 99410372, exec 0000E0D5.6553A1B2.01.01", "ru")
+    assert list(found.transaction_ids) == ["20251104003381", "99410372"]
+    assert list(found.execution_ids) == ["0000e0d5.6553a1b2.01.01"]
+
+
+def test_every_identifier_says_which_rule_found_it():
+    """Agents see why a number was taken for an order id."""
+    found = extract("", "order 123456789 on U1234567", "en")
+    assert {(f.kind, f.value) for f in found.found} == {("order", "123456789"), ("account", "U1234567")}
+    assert all(f.rule.startswith(f.kind) for f in found.found)
+
+
+def test_signature_and_quoted_history_do_not_count():
+    """An account in the signature and an order in the quoted reply are not the client's new request."""
+    message = EmailMessage()
+    message["Subject"] = "Re: withdrawal"
+    message["From"] = "client@example.net"
+    message.set_content("Hello, my withdrawal is late.\n\nBest regards,\nAnna Berg\nAccount U7654321\n\n"
+                        "On Mon, 3 Nov 2025 at 10:12, Desk <support@desk.example> wrote:\n"
+                        "> Your order 123456789 was filled. Ticket #4471923\n")
+    email = parse(message.as_bytes())
+    found = extract(email.normalized_subject, email.new_text, "en")
+    assert not found.account_ids and not found.order_ids
+
+
+def test_extras_tickers_options_isins_amounts():
+    """Tickers and option contracts as written, valid ISINs only, amounts normalised with currency."""
+    extras = extract_extras("Bought 100 AAPL shares, hold AAPL 190 calls 21 Nov; ISIN US0378331005 "
+                            "(not US0378331006). Sent 1.500,00 EUR, $3k and 15 000 руб.")
+    assert extras.tickers == ("AAPL",)
+    assert extras.options == ("AAPL 190 calls 21 Nov",)
+    assert extras.isins == ("US0378331005",)
+    assert extras.amounts == ("1500.00 EUR", "3000 USD", "15000 RUB")
+    assert isin_valid("ES0113211835") and not isin_valid("ES0113211836")
