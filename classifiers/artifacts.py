@@ -17,8 +17,6 @@ import os
 import zipfile
 from pathlib import Path
 
-from skops.io import dump, get_untrusted_types, load
-
 from classifiers.bundle import ModelBundle
 
 MODEL_FILE = "model.skops"
@@ -50,6 +48,8 @@ def save_bundle(bundle: ModelBundle, models_dir: Path, activate: bool = True) ->
     """Write the bundle under ``models_dir/<version>/`` and, by default, make it active."""
     folder = Path(models_dir) / bundle.version
     folder.mkdir(parents=True, exist_ok=True)
+    from skops.io import dump  # skops takes seconds to import: only where it is used
+
     parts = {"features": bundle.features, "topic": bundle.topic, "urgency": bundle.urgency,
              "translit": bundle.translit}
     # The schema skops writes is verbose JSON; deflate brings it to a fraction.
@@ -80,6 +80,8 @@ def load_bundle(models_dir: Path, version: str | None = None) -> ModelBundle:
     version = version or active_version(models_dir)
     if version is None:
         raise FileNotFoundError(f"no trained model in {models_dir}: run `triage train`")
+    from skops.io import get_untrusted_types, load
+
     folder = Path(models_dir) / version
     untrusted = [name for name in get_untrusted_types(file=folder / MODEL_FILE) if name not in TRUSTED_TYPES]
     if untrusted:

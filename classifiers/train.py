@@ -7,6 +7,7 @@ package never parses mail).  The same examples and settings give the same versio
 from __future__ import annotations
 
 import hashlib
+from importlib import metadata
 import json
 import platform
 import re
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy
 import sklearn
-import skops
 
 from classifiers.bundle import ModelBundle
 from classifiers.calibration import TemperatureScaled
@@ -56,7 +56,7 @@ def fingerprint(examples: list[Example], classifier: str) -> str:
 
 def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__, "skops": skops.__version__}
+            "numpy": np.__version__, "scipy": scipy.__version__, "skops": metadata.version("skops")}
 
 
 def train_bundle(examples: list[Example], classifier: str = DEFAULT,
@@ -87,6 +87,7 @@ def train_bundle(examples: list[Example], classifier: str = DEFAULT,
         "by_topic": dict(Counter(e.topic for e in examples)),
         "by_urgency": dict(Counter(urgencies)),
         "libraries": library_versions(),
+        "alternatives_compared": _selection(),
         "features": "TF-IDF word 1-2-grams + character 3-4-grams within words + urgency cues of the masked "
                     "subject and new text; urgency also reads the topic model's out-of-fold probabilities",
     }
@@ -118,3 +119,9 @@ def train_translit(examples: list[Example]):
         texts.append(translit_text(example.plain))
         labels.append(int(example.lang == "ru"))
     return build_translit_model().fit(texts, labels)
+
+
+def _selection() -> list[dict]:
+    """The comparison of alternatives (bench/model_selection.py) the choice was made on."""
+    path = Path(__file__).with_name("selection.json")
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []

@@ -1,4 +1,4 @@
-"""Opening a logged-in IMAP connection from the settings, with IMAP failures as our errors.
+"""The IMAP adapter: a logged-in connection from the settings, IDLE, IMAP failures as our errors.
 
 Login is LOGIN with ``imap_password``, or AUTHENTICATE XOAUTH2 with an access token from
 ``imap_oauth2_token_command`` (its stdout) or ``imap_oauth2_token_file``, fetched again at
@@ -12,6 +12,8 @@ import logging
 import shlex
 import ssl
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +29,8 @@ log = logging.getLogger("triage.imap")
 SOCKET_TIMEOUT = 120.0
 TOKEN_COMMAND_TIMEOUT = 60.0
 XOAUTH2 = "AUTH=XOAUTH2"
+# How often an idling poller looks at its stop event, in seconds.
+IDLE_TICK = 1.0
 
 
 @contextmanager
@@ -104,3 +108,25 @@ def _run_token_command(command: str) -> str:
     if done.returncode != 0:
         raise ImapLoginError(f"OAuth2 token command exited with status {done.returncode}")
     return done.stdout.strip()
+
+
+def idle(client: IMAPClient, seconds: float, stop: threading.Event) -> None:
+    """IDLE (RFC 2177) until the server reports a change, ``seconds`` pass, or ``stop`` is set.
+
+    A change is any numbered response (EXISTS, EXPUNGE, FETCH); the caller then searches
+    again, which is cheap.  A BYE, or a socket that closed, is an ``ImapError``.
+    """
+    client.idle()
+    deadline, empty_wakeups = time.monotonic() + seconds, 0
+    while not stop.is_set() and time.monotonic() < deadline:
+        started = time.monotonic()
+        responses = client.idle_check(timeout=IDLE_TICK)
+        if any(response[:1] == (b"BYE",) for response in responses):
+            raise ImapError("the server closed the connection (BYE)")
+        if any(isinstance(response[0], int) for response in responses):
+            break
+        # idle_check() swallows EOF: a wake-up with nothing to read, twice, is a closed socket.
+        empty_wakeups = empty_wakeups + 1 if not responses and time.monotonic() - started < IDLE_TICK / 2 else 0
+        if empty_wakeups >= 2:
+            raise ImapError("the connection closed during IDLE")
+    client.idle_done()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 
 from imapclient import IMAPClient
@@ -21,15 +20,13 @@ from sqlmodel import Session
 
 from triage.errors import ImapError
 from triage.imap_actions import Actions, plan_actions
-from triage.imap_connect import check_settings, connect, imap_errors
+from triage.imap_connect import check_settings, connect, idle, imap_errors
 from triage.imap_cursor import Mailbox, Position, mailbox_lock, open_position, store_batch
 from triage.settings import Settings
 
 log = logging.getLogger("triage.imap")
 
 BODY, SIZE = b"BODY[]", b"RFC822.SIZE"
-# How often an idling poller looks at its stop event, in seconds.
-IDLE_TICK = 1.0
 
 
 @dataclass(frozen=True)
@@ -133,24 +130,6 @@ class FolderPoller:
         if key not in self.warned:
             self.warned.add(key)
             log.warning(message + " folder=%s", *args, self.mailbox.folder)
-
-
-def idle(client: IMAPClient, seconds: float, stop: threading.Event) -> None:
-    """IDLE until the server reports a change, ``seconds`` pass, or ``stop`` is set."""
-    client.idle()
-    deadline, empty_wakeups = time.monotonic() + seconds, 0
-    while not stop.is_set() and time.monotonic() < deadline:
-        started = time.monotonic()
-        responses = client.idle_check(timeout=IDLE_TICK)
-        if any(response[:1] == (b"BYE",) for response in responses):
-            raise ImapError("the server closed the connection (BYE)")
-        if any(isinstance(response[0], int) for response in responses):
-            break
-        # idle_check() swallows EOF: a wake-up with nothing to read, twice, is a closed socket.
-        empty_wakeups = empty_wakeups + 1 if not responses and time.monotonic() - started < IDLE_TICK / 2 else 0
-        if empty_wakeups >= 2:
-            raise ImapError("the connection closed during IDLE")
-    client.idle_done()
 
 
 def run_pollers(settings: Settings, engine: Engine, stop: threading.Event, backoff: Backoff = Backoff()) -> None:
