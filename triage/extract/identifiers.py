@@ -74,18 +74,20 @@ def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
     in_account = {token.i for span in accounts for token in span}
     claims: dict[int, tuple[str, str, Span]] = {}
     for span in sorted(doc.spans["identifiers"], key=len):
-        kind, _, rule = span.label_.partition(":")
-        if rule == "token" and not FORMATS[kind].match(span.text.lower() if kind == "execution" else span.text):
+        kind, label = span.label_.partition(":")[0], span.label_
+        if label.endswith(":token") and not FORMATS[kind].match(
+                span.text.lower() if kind == "execution" else span.text):
             continue
         end = span.end - 1
         if kind in ("order", "transaction") and (end in in_account or _is_amount(doc, end)):
             continue
+        # "trade reference 123456": a reference of an order is the order's number.
         if kind == "transaction" and span.start > 0 and doc[span.start - 1].lower_ in ORDER_WORDS:
-            kind, rule = "order", "order:word-before-reference"
+            kind, label = "order", "order:word-before-reference"
         if end not in claims:
-            claims[end] = (kind, f"{kind}:{rule}" if ":" not in rule else rule, span)
+            claims[end] = (kind, label, span)
             if kind in ("order", "transaction"):
-                _extend_list(doc, end, kind, span.label_, claims)
+                _extend_list(doc, end, kind, label, claims)
     return claims
 
 
