@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from imapclient import IMAPClient
@@ -157,11 +158,11 @@ class Dovecot:
             raise
         return client
 
-    def append(self, user: str, raw: bytes, folder: str = "INBOX") -> int:
-        """APPEND one message to ``folder`` (created when missing) and return its UID."""
+    def append(self, user: str, raw: bytes, folder: str = "INBOX", msg_time: datetime | None = None) -> int:
+        """APPEND one message to ``folder`` (created when missing), dated ``msg_time``; return its UID."""
         with self.client(user) as client:
             ensure_folder(client, folder)
-            response = client.append(folder, raw)
+            response = client.append(folder, raw, msg_time=msg_time)
         # RFC 4315: "[APPENDUID <uidvalidity> <uid>] Append completed."
         return int(response.split(b"]")[0].split()[-1])
 

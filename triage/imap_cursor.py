@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -147,7 +147,8 @@ def mailbox_lock(engine: Engine, mailbox: Mailbox, stop: threading.Event, retry_
                 _unlock(connection, key)
 
 
-def _wait_for_lock(connection, key: int, mailbox: Mailbox, stop: threading.Event, retry_seconds: float) -> bool:
+def _wait_for_lock(connection: Connection, key: int, mailbox: Mailbox, stop: threading.Event,
+                   retry_seconds: float) -> bool:
     if try_advisory_lock(connection, key):
         return True
     log.info("mailbox locked by another poller; waiting account=%s folder=%s", mailbox.account, mailbox.folder)
@@ -158,7 +159,7 @@ def _wait_for_lock(connection, key: int, mailbox: Mailbox, stop: threading.Event
     return False
 
 
-def _unlock(connection, key: int) -> None:
+def _unlock(connection: Connection, key: int) -> None:
     # A lost connection has released the session-level lock already.
     try:
         advisory_unlock(connection, key)

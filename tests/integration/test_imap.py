@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -413,6 +414,20 @@ def test_torture_set_never_stops_the_poller(database_url, engine, dovecot, user)
     on_server = [sha(item[b"BODY[]"]) for item in dovecot.messages(user).values()]
     assert len(on_server) == accepted
     assert sorted(stored_hashes(engine)) == sorted(on_server)
+
+
+@SQLITE_ONLY
+def test_since_bounds_the_backfill_by_internal_date(database_url, engine, dovecot, user):
+    """With imap_since set, messages the server dates before that day are never read."""
+    old, recent = numbered_mail(2, "old"), numbered_mail(2, "recent")
+    for raw in old:
+        dovecot.append(user, raw, msg_time=datetime(2020, 1, 15, 12, 0, tzinfo=timezone.utc))
+    for raw in recent:
+        uid = dovecot.append(user, raw)
+    settings = imap_settings(dovecot, user, database_url, imap_since=date(2024, 1, 1))
+    with polling(settings, engine):
+        wait_until(caught_up(engine, settings, uid), "the bounded backfill")
+    assert sorted(stored_hashes(engine)) == sorted(sha(raw) for raw in recent)
 
 
 @SQLITE_ONLY
