@@ -34,7 +34,7 @@ class Settings(BaseSettings):
         description="Largest raw message accepted (bytes); a larger one is refused with an error.",
     )
     max_headers: int = Field(
-        1000, description="Header lines read per message part; later ones are ignored with a warning."
+        1000, description="Header lines read from the top of a message; later ones are ignored with a warning."
     )
     max_mime_parts: int = Field(
         100,
@@ -123,7 +123,8 @@ class Settings(BaseSettings):
         "connection, for XOAUTH2. Default: none."
     )
     imap_folders: tuple[str, ...] = Field(
-        ("INBOX",), description="Folders read, one poller each; in the environment a JSON list: [\"INBOX\", \"Support\"]."
+        ("INBOX",),
+        description="Folders read, one poller each; in the environment a JSON list: [\"INBOX\", \"Support\"].",
     )
     imap_since: date | None = Field(
         None, description="Read only messages whose internal date is on or after this day (IMAP SINCE); "
@@ -133,13 +134,16 @@ class Settings(BaseSettings):
         200, gt=0, description="Messages fetched and committed together, with the cursor, in one transaction."
     )
     imap_idle_seconds: int = Field(
-        300, gt=0, description="IDLE is re-issued after this many seconds; RFC 2177 asks for less than 29 minutes."
+        300, gt=0, le=29 * 60,
+        description="IDLE is re-issued after this many seconds; RFC 2177 asks for at most 29 minutes.",
     )
     imap_poll_seconds: int = Field(
         60, gt=0, description="Seconds between checks when the server does not offer IDLE; also how often a "
         "waiting poller retries the mailbox lock another poller holds."
     )
-    imap_mark_seen: bool = Field(False, description="After the commit, flag read messages \\Seen. Default: left unread.")
+    imap_mark_seen: bool = Field(
+        False, description="After the commit, flag read messages \\Seen. Default: left unread."
+    )
     imap_add_keyword: str | None = Field(
         None, description="After the commit, add this keyword to read messages, e.g. $Triaged. Default: none."
     )
