@@ -17,7 +17,9 @@ from classifiers.artifacts import load_bundle
 from classifiers.evaluate import summary_lines, write_report
 from classifiers.evaluate import report as evaluation_report
 from triage.db.engine import make_engine
+from triage.db.models import Message
 from triage.db.migrate import upgrade
+from triage.db.queries import oldest_pending, recent_failures, requeue, status_counts, stored_result
 from triage.db.store import store_message
 from triage.errors import TriageError
 from triage.imap_connect import check_settings as check_imap_settings
@@ -30,6 +32,7 @@ from triage.send_sample import default_recipient, first_sample, send_sample
 from triage.settings import Settings
 from triage.sources import RawMessage, read_messages
 from triage.training import load_labeled
+from triage.worker import run_worker
 
 app = typer.Typer(help="Email triage for a brokerage client-service desk.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -185,6 +188,72 @@ def send_sample_command(
     typer.echo(f"{code} {reply}")
     if code != 250:
         raise typer.Exit(1)
+
+
+@app.command()
+def worker(concurrency: Annotated[int, typer.Option(
+        "--concurrency", min=1, help="Worker threads sharing one loaded model (default 1).")] = 1) -> None:
+    """Triage queued messages until SIGTERM or SIGINT; a claimed batch is finished before stopping."""
+    settings = Settings()
+    upgrade(make_engine(settings.database_url))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    context = context_for(settings, load_or_train(settings, progress=say))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    threads = [threading.Thread(target=run_worker, args=(settings, stop, index, context), name=f"worker-{index}")
+               for index in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    # Joining in short steps keeps the main thread free to run the signal handler.
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=1)
+
+
+@app.command()
+def status() -> None:
+    """Messages per status, the oldest pending one, and the last 10 failures with their error."""
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        counts, oldest, failures = status_counts(session), oldest_pending(session), recent_failures(session)
+        typer.echo(" ".join(f"{name} {counts.get(name, 0)}" for name in ("pending", "processing", "done", "failed")))
+        typer.echo(f"oldest pending: {oldest.isoformat() if oldest else 'none'}")
+        for message in failures:
+            typer.echo(f"failed {message.id} after {message.attempts} attempts: {message.last_error}")
+
+
+@app.command()
+def show(message_id: Annotated[int, typer.Argument(help="The message's id in the store.")]) -> None:
+    """Print the stored triage JSON of a message, or its status and last error when it has none."""
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        row = stored_result(session, message_id)
+        message = session.get(Message, message_id)
+        if message is None:
+            raise TriageError(f"no message {message_id}")
+        if row is not None:
+            typer.echo(row.result_json)
+            return
+        typer.echo(f"message {message_id}: {message.status} after {message.attempts} attempts; "
+                   f"last error: {message.last_error or 'none'}")
+
+
+@app.command()
+def reprocess(
+    ids: Annotated[list[int] | None, typer.Argument(help="Message ids to triage again.")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="Every message parked as failed.")] = False,
+) -> None:
+    """Queue messages again as pending with no attempts; their old triage results are dropped."""
+    if bool(ids) == all_failed:
+        raise typer.BadParameter("give message ids or --all-failed, not both")
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        count = requeue(session, None if all_failed else ids)
+    typer.echo(f"{count} messages queued again")
 
 
 @db_app.command("upgrade")

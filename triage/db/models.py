@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 
-from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -41,7 +41,33 @@ class Message(SQLModel, table=True):
     last_error: str | None = Field(
         default=None, sa_column=Column(Text, nullable=True), description="The error of the last failed attempt.")
     lease_expires_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="While processing: when the claim runs out. While pending: not before this retry time.")
+    claimed_by: str | None = Field(default=None, max_length=128, description="The worker that claimed it last.")
+
+
+class TriageRow(SQLModel, table=True):
+    """What the pipeline concluded about one message: the record shown to agents, and why.
+
+    Named TriageRow so it does not clash with ``triage.pipeline.TriageResult``; the unique
+    ``message_id`` makes a second write of the same result a no-op.
+    """
+
+    __tablename__ = "triage_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(sa_column=Column(Integer, ForeignKey("message.id"), nullable=False, unique=True))
+    model_version: str | None = Field(default=None, max_length=128, description="The model that classified it.")
+    topic: str | None = Field(default=None, max_length=64)
+    urgency: str | None = Field(default=None, max_length=32)
+    team: str | None = Field(default=None, max_length=128)
+    route_reason: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True), description="The routing rule that matched.")
+    language: str | None = Field(default=None, max_length=16)
+    needs_review: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+    result_json: str = Field(
+        sa_column=Column(Text, nullable=False), description="The JSON record of triage.output.result_record.")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class ImapCursor(SQLModel, table=True):
@@ -55,6 +81,7 @@ class ImapCursor(SQLModel, table=True):
 
     account: str = Field(primary_key=True, max_length=512, description="imap://user@host:port")
     folder: str = Field(primary_key=True, max_length=1024, description="Folder name as configured.")
-    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False), description="UIDVALIDITY the UID belongs to.")
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False),
+                             description="UIDVALIDITY the UID belongs to.")
     last_uid: int = Field(sa_column=Column(BigInteger, nullable=False), description="Highest UID read; 0 before any.")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

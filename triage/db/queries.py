@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from triage.db.models import Message
+from triage.db.models import Message, MessageStatus, TriageRow, utcnow
+
+PENDING, PROCESSING = MessageStatus.pending.value, MessageStatus.processing.value
+DONE, FAILED = MessageStatus.done.value, MessageStatus.failed.value
+
+
+def _insert(session: Session):
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def insert_message_if_new(session: Session, values: dict) -> bool:
@@ -15,9 +25,7 @@ def insert_message_if_new(session: Session, values: dict) -> bool:
     The unique sha256 makes a second copy of the same bytes a no-op even when two
     importers race, on SQLite and PostgreSQL alike.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert(Message).values(**values)
+    statement = (_insert(session)(Message).values(**values)
                  .on_conflict_do_nothing(index_elements=["sha256"]).returning(Message.id))
     return session.execute(statement).scalar_one_or_none() is not None
 
@@ -30,3 +38,84 @@ def try_advisory_lock(connection: Connection, key: int) -> bool:
 def advisory_unlock(connection: Connection, key: int) -> None:
     """pg_advisory_unlock(key): release a lock taken by ``try_advisory_lock`` on this connection."""
     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+
+
+def claim_batch(session: Session, worker_id: str, limit: int, lease_seconds: float) -> list[Message]:
+    """Claim up to ``limit`` due messages for ``worker_id`` and return them, raw bytes included.
+
+    Due: pending and past any retry delay, or processing with a lease that ran out. On
+    PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim disjoint rows at once;
+    SQLite has one writer, and the single UPDATE statement takes its write lock.
+    """
+    now = utcnow()
+    due = or_(
+        and_(Message.status == PENDING, or_(Message.lease_expires_at.is_(None), Message.lease_expires_at <= now)),
+        and_(Message.status == PROCESSING, Message.lease_expires_at < now),
+    )
+    picked = select(Message.id).where(due).order_by(Message.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    claim = (update(Message).where(Message.id.in_(picked.scalar_subquery()))
+             .values(status=PROCESSING, claimed_by=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds),
+                     attempts=Message.attempts + 1)
+             .returning(Message).execution_options(synchronize_session=False))
+    return sorted(session.scalars(claim).all(), key=lambda message: message.id)
+
+
+def finish_message(session: Session, message_id: int, worker_id: str, row: dict) -> bool:
+    """Store the triage row (once: ON CONFLICT DO NOTHING) and mark the message done.
+
+    False when ``worker_id`` no longer holds the claim; the caller then rolls back and
+    leaves the message to the worker that claimed it again.
+    """
+    result = (_insert(session)(TriageRow).values(message_id=message_id, created_at=utcnow(), **row)
+              .on_conflict_do_nothing(index_elements=["message_id"]))
+    session.execute(result)
+    done = (update(Message).where(Message.id == message_id, Message.claimed_by == worker_id,
+                                  Message.status == PROCESSING)
+            .values(status=DONE, lease_expires_at=None, last_error=None))
+    return session.execute(done).rowcount == 1
+
+
+def fail_message(session: Session, message_id: int, worker_id: str, error: str, retry_at: datetime | None) -> None:
+    """Record ``error``; pending again from ``retry_at``, or parked as failed when it is None."""
+    status = PENDING if retry_at is not None else FAILED
+    session.execute(update(Message).where(Message.id == message_id, Message.claimed_by == worker_id,
+                                          Message.status == PROCESSING)
+                    .values(status=status, lease_expires_at=retry_at, last_error=error))
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many messages are in each status."""
+    rows = session.execute(select(Message.status, func.count()).group_by(Message.status))
+    return {status: count for status, count in rows}
+
+
+def oldest_pending(session: Session) -> datetime | None:
+    """When the longest-waiting pending message was received; None when none waits."""
+    return session.execute(select(func.min(Message.received_at)).where(Message.status == PENDING)).scalar_one()
+
+
+def recent_failures(session: Session, limit: int = 10) -> Sequence[Message]:
+    """The last ``limit`` parked messages, newest id first."""
+    return session.scalars(select(Message).where(Message.status == FAILED).order_by(Message.id.desc())
+                           .limit(limit)).all()
+
+
+def stored_result(session: Session, message_id: int) -> TriageRow | None:
+    """The triage row of one message, if it has been triaged."""
+    return session.scalars(select(TriageRow).where(TriageRow.message_id == message_id)).one_or_none()
+
+
+def requeue(session: Session, ids: Sequence[int] | None) -> int:
+    """Queue messages again from scratch (``ids``, or every failed one when None); how many.
+
+    Their old triage rows go, so the next run's result is the one stored.
+    """
+    which = Message.id.in_(ids) if ids is not None else Message.status == FAILED
+    chosen = select(Message.id).where(which).scalar_subquery()
+    session.execute(delete(TriageRow).where(TriageRow.message_id.in_(chosen))
+                    .execution_options(synchronize_session=False))
+    return session.execute(update(Message).where(Message.id.in_(chosen))
+                           .values(status=PENDING, attempts=0, last_error=None, lease_expires_at=None,
+                                   claimed_by=None).execution_options(synchronize_session=False)).rowcount
