@@ -46,6 +46,21 @@ DataPath = Annotated[Path | None, typer.Option(
 ModelsDir = Annotated[Path | None, typer.Option("--models", help="Models folder (default: the setting).")]
 
 
+def stop_on_signals() -> threading.Event:
+    """An event that SIGTERM and SIGINT set: long-running commands finish their work and stop."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def wait_for(threads: list[threading.Thread]) -> None:
+    # Joining in short steps keeps the main thread free to run the signal handler.
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=1)
+
+
 def say(text: str) -> None:
     """Progress and notices go to stderr, so stdout stays machine-readable."""
     typer.echo(text, err=True)
@@ -149,10 +164,7 @@ def receive() -> None:
     # aiosmtpd's own log repeats every command line; ours has one line per message.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = start_receiver(settings, engine)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    stop_on_signals().wait()
     controller.stop()
 
 
@@ -164,10 +176,7 @@ def poll() -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    run_pollers(settings, engine, stop)
+    run_pollers(settings, engine, stop_on_signals())
 
 
 @app.command("send-sample")
@@ -198,17 +207,42 @@ def worker(concurrency: Annotated[int, typer.Option(
     upgrade(make_engine(settings.database_url))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     context = context_for(settings, load_or_train(settings, progress=say))
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     threads = [threading.Thread(target=run_worker, args=(settings, stop, index, context), name=f"worker-{index}")
                for index in range(concurrency)]
     for thread in threads:
         thread.start()
-    # Joining in short steps keeps the main thread free to run the signal handler.
+    wait_for(threads)
+
+
+@app.command()
+def run(concurrency: Annotated[int, typer.Option(
+        "--concurrency", min=1, help="Worker threads sharing one loaded model (default 1).")] = 1) -> None:
+    """The whole service in one process: SMTP receiver, IMAP pollers when configured, workers.
+
+    On the embedded default (a SQLite file) nothing else is needed; the model is trained
+    from the corpus first when none exists yet.
+    """
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    context = context_for(settings, load_or_train(settings, progress=say))
+    if settings.imap_host:
+        check_imap_settings(settings)
+    stop = stop_on_signals()
+    controller = start_receiver(settings, engine)
+    threads = [threading.Thread(target=run_worker, args=(settings, stop, index, context), name=f"worker-{index}")
+               for index in range(concurrency)]
+    if settings.imap_host:
+        threads.append(threading.Thread(target=run_pollers, args=(settings, engine, stop), name="imap"))
     for thread in threads:
-        while thread.is_alive():
-            thread.join(timeout=1)
+        thread.start()
+    say(f"triage running: SMTP on {settings.smtp_host}:{settings.smtp_port}, {concurrency} worker(s)"
+        + (f", IMAP {settings.imap_host}" if settings.imap_host else ""))
+    wait_for(threads)
+    controller.stop()
 
 
 @app.command()
