@@ -22,7 +22,7 @@ import sklearn
 
 from classifiers.bundle import ModelBundle
 from classifiers.calibration import TemperatureScaled
-from classifiers.models import DEFAULT, SEED, build_classifier, build_features, slim, urgency_matrix
+from classifiers.models import DEFAULT, build_classifier, build_features, slim, urgency_matrix
 from classifiers.translit import CYRILLIC, build_translit_model, translit_text
 
 TARGET_CRITICAL_RECALL = 0.97

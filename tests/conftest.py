@@ -54,7 +54,7 @@ def database_url(request, tmp_path):
     yield url
     if request.param == "postgresql":
         with engine.begin() as connection:
-            connection.execute(text("TRUNCATE message RESTART IDENTITY CASCADE"))
+            connection.execute(text("TRUNCATE message, imap_cursor RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from imapclient import IMAPClient
+from tests.commands import free_port
 
 CONFIG_TEMPLATE = """\
 base_dir = @ROOT@/run
@@ -190,13 +191,6 @@ def ensure_folder(client: IMAPClient, folder: str) -> None:
     """Create ``folder`` unless it exists."""
     if not client.folder_exists(folder):
         client.create_folder(folder)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_open(port: int) -> bool:

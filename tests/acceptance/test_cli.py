@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import mailbox
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from classifiers.corpus import TOPICS, URGENCIES
 from tests import torture
 from triage.db.models import Message
 from triage.output import KEYS
+from tests.commands import run_triage
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "eml"
 SAMPLES = sorted(FIXTURES.glob("*.eml"))[:5]
@@ -26,13 +24,6 @@ SAMPLES = sorted(FIXTURES.glob("*.eml"))[:5]
 def models_for_commands(trained_models, monkeypatch):
     """Every command in this module uses the model trained once for the run."""
     monkeypatch.setenv("TRIAGE_MODELS_DIR", str(trained_models))
-
-
-def run_triage(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd: Path | None = None):
-    """Run ``triage ARGS`` as a user would; returns the completed process."""
-    return subprocess.run([sys.executable, "-m", "triage", *args], input=stdin, capture_output=True,
-                          env={**os.environ, "TRIAGE_CONFIG": "/nonexistent.toml", **(env or {})},
-                          cwd=cwd, timeout=600, check=False)
 
 
 def json_lines(output: bytes) -> list[dict]:

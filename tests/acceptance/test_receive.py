@@ -12,13 +12,7 @@ import time
 from sqlmodel import Session, select
 
 from triage.db.models import Message
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.commands import free_port
 
 
 def wait_until_listening(port: int, receiver: subprocess.Popen, seconds: float = 120) -> None:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from classifiers.artifacts import active_version
 from classifiers.corpus import load_corpus
+from tests.commands import run_triage
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_triage(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True, cwd=cwd, timeout=600,
-                          env={**os.environ, "TRIAGE_CONFIG": "/nonexistent.toml"}, check=False)
 
 
 def desk_history(tmp_path: Path, per_language: int) -> Path:

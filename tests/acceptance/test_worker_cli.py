@@ -20,6 +20,7 @@ from triage.pipeline import context_for
 from triage.retry import RetryPolicy
 from triage.settings import Settings
 from triage.worker import process_batch
+from tests.commands import run_triage
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "eml").glob("*.eml"))[:3]
 
@@ -29,12 +30,6 @@ def environment(trained_models, tmp_path):
     """The environment of every command here: the run's model and a fresh SQLite store."""
     return {**os.environ, "TRIAGE_CONFIG": "/nonexistent.toml", "TRIAGE_MODELS_DIR": str(trained_models),
             "TRIAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'triage.db'}"}
-
-
-def run_triage(environment: dict, *args: str) -> subprocess.CompletedProcess:
-    """Run ``triage ARGS`` as an operator would; returns the completed process."""
-    return subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True, env=environment,
-                          timeout=600, check=False)
 
 
 def statuses(environment: dict) -> list[str]:
@@ -69,21 +64,21 @@ def park_one_failure(environment: dict) -> None:
 
 def test_worker_triages_the_queue_and_status_show_and_reprocess_report_it(environment):
     """Imported mail is triaged by the worker until SIGTERM; status, show and reprocess tell and fix the rest."""
-    assert run_triage(environment, "import", *map(str, SAMPLES)).returncode == 0
+    assert run_triage("import", *map(str, SAMPLES), env=environment).returncode == 0
     assert run_worker_until_done(environment, len(SAMPLES)) == 0
     park_one_failure(environment)
 
-    status = run_triage(environment, "status").stdout.decode()
+    status = run_triage("status", env=environment).stdout.decode()
     assert status.splitlines()[0] == "pending 0 processing 0 done 3 failed 1"
     assert "oldest pending: none" in status
     assert "failed 4 after 1 attempts: MessageTooLarge" in status
 
-    record = json.loads(run_triage(environment, "show", "1").stdout)
+    record = json.loads(run_triage("show", "1", env=environment).stdout)
     assert record["source"] == str(SAMPLES[0]) and record["model_version"] and record["topic"]
-    failed = run_triage(environment, "show", "4").stdout.decode()
+    failed = run_triage("show", "4", env=environment).stdout.decode()
     assert "failed after 1 attempts; last error: MessageTooLarge" in failed
-    missing = run_triage(environment, "show", "99")
+    missing = run_triage("show", "99", env=environment)
     assert missing.returncode == 2 and b"no message 99" in missing.stderr
 
-    assert run_triage(environment, "reprocess", "--all-failed").stdout.decode().strip() == "1 messages queued again"
+    assert run_triage("reprocess", "--all-failed", env=environment).stdout.decode().strip() == "1 messages queued again"
     assert statuses(environment) == ["done", "done", "done", "pending"]

@@ -36,6 +36,7 @@ from triage.receive_smtp import (
 )
 from triage.send_sample import send_sample
 from triage.settings import Settings
+from tests.commands import free_port
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "eml" / "en-01-gmail-reply-alternative-qp.eml"
 SENDER = "client@example.com"
@@ -43,13 +44,6 @@ DESK = "support@desk.example"
 
 # What the receiver answers to each torture message; the others are stored.
 TORTURE_REPLIES = {"big_attachment": REPLY_TOO_BIG, "empty": REPLY_EMPTY}
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
