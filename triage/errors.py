@@ -2,11 +2,25 @@
 
 
 class TriageError(Exception):
-    """Base class: every error the service raises on purpose derives from it."""
+    """Base class: every error the service raises on purpose derives from it.
+
+    ``permanent`` marks a class whose error comes back on every attempt with the same
+    bytes: the worker parks such a message as failed at once instead of retrying it.
+    """
+
+    permanent: bool = False
 
 
 class MessageTooLarge(TriageError):
     """Raised by ``parse()`` when the raw message exceeds the configured byte limit."""
+
+    permanent = True
+
+
+class UnreadableMessage(TriageError):
+    """Raised by the worker when a stored message has no raw bytes to triage."""
+
+    permanent = True
 
 
 class SourceError(TriageError):
