@@ -37,6 +37,7 @@ TRUSTED_TYPES = frozenset({
     "sklearn.linear_model._sgd_fast.Hinge", "sklearn.linear_model._sgd_fast.ModifiedHuber",
     "sklearn._loss.loss.CyHalfBinomialLoss", "sklearn._loss.link.IdentityLink",
     "classifiers.text.char_grams", "classifiers.vectorize.CharGramTfidf", "classifiers.cues.UrgencyCues", "classifiers.calibration.TemperatureScaled",
+    "classifiers.ordinal.OrdinalClassifier",
 })
 
 

@@ -19,6 +19,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from classifiers.cues import UrgencyCues
+from classifiers.ordinal import OrdinalClassifier
 from classifiers.vectorize import CharGramTfidf
 
 SEED = 20261124
@@ -59,14 +60,22 @@ def slim(features: FeatureUnion) -> FeatureUnion:
 
 CANDIDATES: dict[str, Callable[[], ClassifierMixin]] = {
     "logreg": lambda: LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000, random_state=SEED),
+    "linearsvc": lambda: LinearSVC(C=0.5, class_weight="balanced", random_state=SEED),
     "linearsvc_calibrated": lambda: CalibratedClassifierCV(
         LinearSVC(C=0.5, class_weight="balanced", random_state=SEED), cv=3),
     "sgd_modified_huber": lambda: SGDClassifier(loss="modified_huber", class_weight="balanced", random_state=SEED),
     "complement_nb": lambda: ComplementNB(alpha=0.3),
 }
-DEFAULT = "logreg"
+DEFAULT = "linearsvc"
+URGENCY_ORDER = ("low", "normal", "high", "critical")
 
 
 def build_classifier(name: str = DEFAULT) -> ClassifierMixin:
     """A fresh, untrained estimator of the named kind."""
     return CANDIDATES[name]()
+
+
+def build_urgency_model() -> OrdinalClassifier:
+    """Urgency as ordered cuts, each a balanced logistic regression (see ``classifiers.ordinal``)."""
+    return OrdinalClassifier(LogisticRegression(C=30.0, class_weight="balanced", max_iter=3000,
+                                                random_state=SEED), URGENCY_ORDER)
