@@ -24,6 +24,10 @@ ORDER_WORDS = frozenset(PATTERNS["order_words"])
 ARTICLES = frozenset(PATTERNS["list_articles"])
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
+# Where an identifier can be: six digits in a row, or the start of an execution id.
+CANDIDATE = re.compile(r"\d{6}|[0-9a-f]{8}\.[0-9a-f]{8}\.", re.IGNORECASE)
+# Every pattern reads at most a dozen tokens before its number and a few after it.
+CONTEXT_BEFORE, CONTEXT_AFTER = 160, 60
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,41 @@ class Identifiers:
 
 def extract(subject: str, text: str, language: str = "en") -> Identifiers:
     """Identifiers in the subject and the client's new text (never quotes or signatures)."""
-    doc = pipeline(language)(f"{subject}\n\n{text}"[:MAX_CHARS])
+    windows = candidate_windows(f"{subject}\n\n{text}"[:MAX_CHARS])
+    if not windows:
+        return Identifiers()
+    doc = pipeline(language)(windows)
     claims = _claims(doc)
     found: list[tuple[int, Found]] = []
     for position, (kind, rule, span) in sorted(claims.items()):
         value = canonical(kind, span)
         found.append((position, Found(kind, value, rule)))
     return _collect([item for _, item in sorted(found, key=lambda pair: pair[0])])
+
+
+def candidate_windows(text: str) -> str:
+    """The stretches of ``text`` around possible identifiers, in order, one per paragraph.
+
+    The matcher's patterns never reach further than a dozen tokens from a number, so only
+    the words near six-digit runs need tokenizing and matching: most of a long email is
+    skipped, which is what makes extraction cheap.  Windows are widened to whole words and
+    merged when they touch, so a list of numbers stays one stretch.
+    """
+    stretches: list[list[int]] = []
+    for match in CANDIDATE.finditer(text):
+        start, end = max(0, match.start() - CONTEXT_BEFORE), min(len(text), match.end() + CONTEXT_AFTER)
+        if stretches and start <= stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], end)
+        else:
+            stretches.append([start, end])
+    pieces = []
+    for start, end in stretches:
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        pieces.append(text[start:end])
+    return "\n\n".join(pieces)
 
 
 def canonical(kind: str, span: Span) -> str:
