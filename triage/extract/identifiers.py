@@ -22,6 +22,10 @@ CURRENCY_BEFORE = frozenset(PATTERNS["currency_before"])
 JOINERS = frozenset(PATTERNS["list_joiners"])
 ORDER_WORDS = frozenset(PATTERNS["order_words"])
 ARTICLES = frozenset(PATTERNS["list_articles"])
+NOT_IDENTIFIER = frozenset(PATTERNS["not_identifier_words"])
+TRANSACTION_WORDS = frozenset(PATTERNS["transaction_words"]) | frozenset(PATTERNS["transaction_needs_id_word"])
+LIST_HEADER_END = re.compile(r":[ \t]*\n")
+BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":"})
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
 # Where an identifier can be: six digits in a row, or the start of an execution id.
@@ -105,14 +109,20 @@ def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
                 or span.label_ == "account:token" and FORMATS["account"].match(span.text)]
     in_account = {token.i for span in accounts for token in span}
     claims: dict[int, tuple[str, str, Span]] = {}
+    voided: set[int] = set()
     for span in sorted(doc.spans["identifiers"], key=len):
         kind, label = span.label_.partition(":")[0], span.label_
         if label.endswith(":token") and not FORMATS[kind].match(
                 span.text.lower() if kind == "execution" else span.text):
             continue
         end = span.end - 1
-        if kind in ("order", "transaction") and (end in in_account or _is_amount(doc, end)):
-            continue
+        if kind in ("order", "transaction"):
+            if end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, end):
+                continue
+            # "order rejected [ticket #5120987]": the nearer word says what the number is.
+            if any(token.lower_ in NOT_IDENTIFIER for token in span[1:-1]):
+                voided.add(end)
+                continue
         # "trade reference 123456": a reference of an order is the order's number.
         if kind == "transaction" and span.start > 0 and doc[span.start - 1].lower_ in ORDER_WORDS:
             kind, label = "order", "order:word-before-reference"
@@ -120,6 +130,7 @@ def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
             claims[end] = (kind, label, span)
             if kind in ("order", "transaction"):
                 _extend_list(doc, end, kind, label, claims)
+    _bulleted_lists(doc, claims, in_account | voided)
     return claims
 
 
@@ -127,6 +138,68 @@ def _is_amount(doc: Doc, index: int) -> bool:
     after = doc[index + 1].lower_ if index + 1 < len(doc) else ""
     before = doc[index - 1].lower_ if index > 0 else ""
     return after in CURRENCY_AFTER or before in CURRENCY_BEFORE
+
+
+def _glued_to_letters(doc: Doc, index: int) -> bool:
+    """True for the digits of a reference that goes on with letters: ``20260305-ACT-88231``."""
+    token = doc[index]
+    after = index + 2 < len(doc) and not token.whitespace_ and doc[index + 1].text in "-/_" \
+        and not doc[index + 1].whitespace_ and doc[index + 2].text[:1].isalpha()
+    before = index >= 2 and not doc[index - 1].whitespace_ and doc[index - 1].text in "-/_" \
+        and not doc[index - 2].whitespace_ and doc[index - 2].text[-1:].isalpha()
+    return after or before
+
+
+def _lines(doc: Doc) -> list[list[int]]:
+    """Token indexes line by line (whitespace tokens dropped)."""
+    lines: list[list[int]] = [[]]
+    for token in doc:
+        if token.is_space:
+            lines.extend([] for _ in range(token.text.count("\n")))
+        else:
+            lines[-1].append(token.i)
+            if "\n" in token.whitespace_:
+                lines.append([])
+    return lines
+
+
+def _bulleted_lists(doc: Doc, claims: dict, taken: set[int]) -> None:
+    """"The following orders were rejected:" then one number per bullet line: each is an order.
+
+    A line that names orders (or transfers) and ends with a colon opens the list; every
+    following line that starts with a bullet or item number and then a 6-12 digit number
+    gives that number the header's kind, until a line that is not a list item.
+    """
+    if not LIST_HEADER_END.search(doc.text):
+        return
+    kind = None
+    for line in _lines(doc):
+        if not line:
+            continue
+        words = {doc[i].lower_ for i in line}
+        if doc[line[-1]].text == ":" and (words & ORDER_WORDS or words & TRANSACTION_WORDS):
+            kind = "order" if words & ORDER_WORDS else "transaction"
+            continue
+        if kind is None:
+            continue
+        item = _list_item_number(doc, line)
+        if item is None:
+            kind = None
+            continue
+        if item not in claims and item not in taken and not _is_amount(doc, item):
+            claims[item] = (kind, f"{kind}:bulleted-list", doc[item:item + 1])
+
+
+def _list_item_number(doc: Doc, line: list[int]) -> int | None:
+    """The 6-12 digit number that opens a list line ("- 123456789", "2) 123456789"), if any."""
+    for index in line:
+        text = doc[index].text
+        if NUMBER.match(text):
+            return index
+        if text in BULLETS or (text.isdigit() and len(text) <= 2):
+            continue
+        return None
+    return None
 
 
 def _extend_list(doc: Doc, index: int, kind: str, label: str, claims: dict) -> None:

@@ -2,7 +2,8 @@
 
 A signature starts at the RFC 3676 separator ``-- ``, at a mail program's line
 ("Sent from my iPhone"), or at a short sign-off line ("Best regards,", "С уважением,",
-"Saludos,") followed by at most a few short lines: name, title, phone.  A sign-off word
+"Saludos,") followed by at most a few short lines: name, title, phone; or at a line that
+is only a name, followed by a few more short lines (the full name, an account, a phone).  A sign-off word
 that opens a longer sentence is text, and nothing is cut that would leave no text.
 """
 
@@ -12,7 +13,7 @@ import re
 
 SIGN_OFFS = (
     "best", "best regards", "best wishes", "kind regards", "warm regards", "regards",
-    "many thanks", "thanks", "thanks a lot", "thanks again", "thanks in advance", "thank you",
+    "many thanks", "all the best", "all best", "thanks", "thanks a lot", "thanks again", "thanks in advance", "thank you",
     "thank you very much", "thank you in advance", "thx", "cheers", "sincerely",
     "sincerely yours", "yours sincerely", "yours truly", "yours faithfully", "respectfully",
     "with regards", "br", "с уважением", "спасибо", "спасибо заранее", "заранее спасибо",
@@ -37,6 +38,9 @@ DEVICE_LINE = re.compile(
     re.IGNORECASE,
 )
 SEPARATOR = re.compile(r"^--\s?$")
+# A line that is only a name ("Victor", "Игорь Лебедев"), as people sign without a sign-off.
+NAME_LINE = re.compile(r"^[A-ZÁÉÍÓÚÑÜА-ЯЁ][a-záéíóúñüа-яё'-]+(?:\s+[A-ZÁÉÍÓÚÑÜА-ЯЁ][a-záéíóúñüа-яё'.-]+){0,2}$")
+MAX_LINES_AFTER_NAME = 4
 MAX_LINES_AFTER_SIGN_OFF = 6
 MAX_SIGNATURE_LINE = 80
 
@@ -62,11 +66,14 @@ def _signature_start(lines: list[str]) -> int | None:
             candidates.append(index)
         elif SIGN_OFF.match(stripped) and _short_tail(lines[index + 1:]):
             candidates.append(index)
+        elif NAME_LINE.match(stripped) and _short_tail(lines[index + 1:], MAX_LINES_AFTER_NAME) \
+                and any(line.strip() for line in lines[index + 1:]):
+            candidates.append(index)
     return min(candidates) if candidates else None
 
 
-def _short_tail(lines: list[str]) -> bool:
+def _short_tail(lines: list[str], most: int = MAX_LINES_AFTER_SIGN_OFF) -> bool:
     """True when what follows a sign-off can be a name block: a few short lines."""
     filled = [line for line in lines if line.strip()]
-    return len(filled) <= MAX_LINES_AFTER_SIGN_OFF and all(
+    return len(filled) <= most and all(
         len(line.strip()) <= MAX_SIGNATURE_LINE for line in filled)
