@@ -101,11 +101,14 @@ def speed(rows: list[dict]) -> None:
     texts = texts * 10
     for subject, text, lang in texts[:200]:
         extract(subject, text, lang)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for subject, text, lang in texts:
         extract(subject, text, lang)
-    print(f"extraction speed, 100-word emails, one core: {len(texts) / (time.perf_counter() - start):,.0f}/s "
-          "(target >= 3,000/s)")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    # CPU time is what one core spends per email; wall time also counts waiting for the
+    # core when other work runs on the machine.
+    print(f"extraction speed, 100-word emails, one core: {len(texts) / cpu:,.0f}/s of CPU time, "
+          f"{len(texts) / wall:,.0f}/s wall clock (target >= 3,000/s)")
 
 
 if __name__ == "__main__":
