@@ -65,6 +65,50 @@ def test_every_identifier_says_which_rule_found_it():
     assert all(f.rule.startswith(f.kind) for f in found.found)
 
 
+VOIDED = [
+    ("Re: Order problem [ticket #6123409]", "the order is still open", "en", "order_ids"),
+    ("Re: заявка отклонена [обращение 7712093]", "снова отклонили", "ru", "order_ids"),
+    ("Transfer", "transfer from my old broker account (number 55012399) please", "en", "transaction_ids"),
+    ("Order", "my order, call me at phone 9161234567", "en", "order_ids"),
+]
+
+
+@pytest.mark.parametrize(("subject", "text", "language", "kind"), VOIDED)
+def test_a_ticket_phone_or_bank_account_word_nearer_the_number_voids_the_match(subject, text, language, kind):
+    """The desk's ticket numbers and other numbers named as such sit next to order words."""
+    assert getattr(extract(subject, text, language), kind) == ()
+
+
+def test_bulleted_list_under_an_order_header():
+    """"These orders were rejected:" followed by one number per bullet line."""
+    text = ("Hi, these orders were rejected today:\n1. 4410293381 - buy 20 SIE\n2) 4410293390 sell 5 ALV\n"
+            "- 4410293402: buy 7 BAS\n\nThe reason shown was margin. Case 55120934 is open.")
+    assert list(extract("", text, "en").order_ids) == ["4410293381", "4410293390", "4410293402"]
+    ru = "Не исполнены заявки:\n— 7710029381 покупка\n— 7710029399 продажа"
+    assert list(extract("", ru, "ru").order_ids) == ["7710029381", "7710029399"]
+
+
+def test_a_list_ends_at_the_first_line_that_is_not_an_item():
+    text = "Orders affected:\n- 3320019481\nThanks, my phone is\n- 9161234567"
+    assert list(extract("", text, "en").order_ids) == ["3320019481"]
+
+
+def test_a_reference_that_goes_on_with_letters_is_not_an_identifier():
+    found = extract("", "their transfer reference is 20251103-ACT-77120, mine is 450912337", "en")
+    assert "20251103" not in found.transaction_ids
+
+
+def test_an_account_under_a_bare_name_signature_does_not_count():
+    """People sign with their name alone, then the full name and account lines."""
+    message = EmailMessage()
+    message["Subject"] = "Fee question"
+    message["From"] = "client@example.net"
+    message.set_content("Why was I charged 10 USD for market data?\n\nMarta\nMarta Oliveira\nAccount: U6610293\n")
+    email = parse(message.as_bytes())
+    assert extract(email.normalized_subject, email.new_text, "en").account_ids == ()
+    assert "Why was I charged" in email.new_text
+
+
 def test_signature_and_quoted_history_do_not_count():
     """An account in the signature and an order in the quoted reply are not the client's new request."""
     message = EmailMessage()
