@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -67,6 +68,43 @@ class Settings(BaseSettings):
     )
     review_threshold: float = Field(
         0.5, description="Topic confidence below which a message is flagged needs_review for an agent."
+    )
+
+    # Logs of the long-running commands (`triage worker`, `triage run`): one line per event
+    # with its context fields, never message text, addresses or secrets.
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text for people, or json: one object per line with ts, level, logger, "
+        "event and context fields (message_id, worker, attempt, status, duration_ms). `--log-format` wins."
+    )
+
+    # Queue workers (`triage worker`, `triage run`): each a process of its own, claiming
+    # due messages in batches with a lease.
+    worker_batch_size: int = Field(
+        10, gt=0, description="Messages one worker claims at a time; the rest of a batch is given back on SIGTERM."
+    )
+    worker_lease_seconds: float = Field(
+        300, gt=0, description="How long a claim holds: a message still processing after this (its worker "
+        "died) is claimed again. Keep it well above the time one batch takes."
+    )
+    worker_poll_seconds: float = Field(
+        0.2, gt=0, description="How often an idle worker looks for due messages on SQLite, where nothing "
+        "wakes it; the claim query is indexed, so a short interval is cheap."
+    )
+    worker_listen_seconds: float = Field(
+        1.0, gt=0, description="On PostgreSQL an idle worker sleeps until a stored message NOTIFYs it, or at "
+        "most this long (retries and expired leases send no notification)."
+    )
+    worker_max_attempts: int = Field(
+        5, gt=0, description="Attempts before a failing message is parked as failed with its error; a "
+        "permanent error (too large, unreadable) parks it at the first."
+    )
+    worker_retry_seconds: float = Field(
+        30, ge=0, description="Delay before the first retry of a failed message, doubled for each further "
+        "attempt up to an hour, spread by 10% jitter."
+    )
+    worker_stop_seconds: float = Field(
+        60, gt=0, description="On SIGTERM, how long workers may take to finish the message in hand before "
+        "they are killed; their claims then wait out the lease."
     )
 
     # SMTP/LMTP receiver (`triage receive`, `triage run`): where it listens, whose mail it
