@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -24,6 +24,10 @@ class MessageStatus(str, Enum):
 
 class Message(SQLModel, table=True):
     """One received message, byte for byte: every later step can be re-run from ``raw``."""
+
+    # The queue: the ids of the messages not yet done or parked (migration 0004).
+    __table_args__ = (Index("ix_message_queue", "id", sqlite_where=text("status IN ('pending', 'processing')"),
+                            postgresql_where=text("status IN ('pending', 'processing')")),)
 
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(max_length=64, unique=True, description="Hex digest of raw; one row per content.")

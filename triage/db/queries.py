@@ -40,19 +40,35 @@ def advisory_unlock(connection: Connection, key: int) -> None:
     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
-def claim_batch(session: Session, worker_id: str, limit: int, lease_seconds: float) -> list[Message]:
-    """Claim up to ``limit`` due messages for ``worker_id`` and return them, raw bytes included.
+# The predicate of the partial index ix_message_queue (migration 0004), written as a
+# literal: SQLite uses a partial index only for a query that repeats its WHERE term.
+QUEUED = text("message.status IN ('pending', 'processing')")
 
-    Due: pending and past any retry delay, or processing with a lease that ran out. On
-    PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim disjoint rows at once;
-    SQLite has one writer, and the single UPDATE statement takes its write lock.
+# PostgreSQL channel a storing transaction notifies on commit; idle workers LISTEN on it.
+NEW_MESSAGE_CHANNEL = "triage_new"
+
+
+def due_ids(now: datetime, limit: int):
+    """SELECT the ids of up to ``limit`` due messages, oldest first, through the queue index.
+
+    Due: pending and past any retry delay, or processing with a lease that ran out.
     """
-    now = utcnow()
     due = or_(
         and_(Message.status == PENDING, or_(Message.lease_expires_at.is_(None), Message.lease_expires_at <= now)),
         and_(Message.status == PROCESSING, Message.lease_expires_at < now),
     )
-    picked = select(Message.id).where(due).order_by(Message.id).limit(limit)
+    return select(Message.id).where(QUEUED, due).order_by(Message.id).limit(limit)
+
+
+def claim_batch(session: Session, worker_id: str, limit: int, lease_seconds: float) -> list[Message]:
+    """Claim up to ``limit`` due messages for ``worker_id`` and return them, raw bytes included.
+
+    On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim disjoint rows at
+    once; SQLite has one writer, and the single UPDATE statement takes its write lock.
+    Each claim counts an attempt.
+    """
+    now = utcnow()
+    picked = due_ids(now, limit)
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
     claim = (update(Message).where(Message.id.in_(picked.scalar_subquery()))
@@ -60,6 +76,45 @@ def claim_batch(session: Session, worker_id: str, limit: int, lease_seconds: flo
                      attempts=Message.attempts + 1)
              .returning(Message).execution_options(synchronize_session=False))
     return sorted(session.scalars(claim).all(), key=lambda message: message.id)
+
+
+def park_abandoned(session: Session, max_attempts: int) -> int:
+    """Park as failed the expired claims that used up their attempts; how many.
+
+    A message whose worker died on it ``max_attempts`` times (a crash in a native library,
+    memory exhausted) would otherwise be claimed, and kill a worker, forever.
+    """
+    abandoned = (update(Message).where(QUEUED, Message.status == PROCESSING, Message.lease_expires_at < utcnow(),
+                                       Message.attempts >= max_attempts)
+                 .values(status=FAILED, lease_expires_at=None,
+                         last_error=f"abandoned: the worker stopped while processing it, {max_attempts} times")
+                 .execution_options(synchronize_session=False))
+    return session.execute(abandoned).rowcount
+
+
+def release_claims(session: Session, worker_id: str, ids: Sequence[int] | None = None) -> int:
+    """Give ``worker_id``'s unfinished claims (or those of ``ids``) back as pending; how many.
+
+    The attempt the claim counted is taken back: the message did not fail, its worker
+    stopped or lost the database before getting to it.
+    """
+    mine = [Message.claimed_by == worker_id, Message.status == PROCESSING]
+    if ids is not None:
+        mine.append(Message.id.in_(ids))
+    released = (update(Message).where(*mine)
+                .values(status=PENDING, attempts=Message.attempts - 1,
+                        lease_expires_at=None, claimed_by=None)
+                .execution_options(synchronize_session=False))
+    return session.execute(released).rowcount
+
+
+def notify_new(session: Session) -> None:
+    """NOTIFY the workers that a message was stored; PostgreSQL delivers it at commit, once per transaction.
+
+    Elsewhere a no-op: SQLite has no notifications and its workers poll.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NEW_MESSAGE_CHANNEL}"))
 
 
 def finish_message(session: Session, message_id: int, worker_id: str, row: dict) -> bool:
@@ -116,6 +171,9 @@ def requeue(session: Session, ids: Sequence[int] | None) -> int:
     chosen = select(Message.id).where(which).scalar_subquery()
     session.execute(delete(TriageRow).where(TriageRow.message_id.in_(chosen))
                     .execution_options(synchronize_session=False))
-    return session.execute(update(Message).where(Message.id.in_(chosen))
-                           .values(status=PENDING, attempts=0, last_error=None, lease_expires_at=None,
-                                   claimed_by=None).execution_options(synchronize_session=False)).rowcount
+    count = session.execute(update(Message).where(Message.id.in_(chosen))
+                            .values(status=PENDING, attempts=0, last_error=None, lease_expires_at=None,
+                                    claimed_by=None).execution_options(synchronize_session=False)).rowcount
+    if count:
+        notify_new(session)
+    return count

@@ -8,7 +8,7 @@ from email.parser import BytesHeaderParser
 from sqlmodel import Session
 
 from triage.db.models import MessageStatus, utcnow
-from triage.db.queries import insert_message_if_new
+from triage.db.queries import insert_message_if_new, notify_new
 from triage.mail.headers import message_ids
 from triage.mail.parse import HEADER_END
 
@@ -18,9 +18,10 @@ MAX_HEADER_BYTES = 256 * 1024
 def store_message(session: Session, raw: bytes, source: str) -> bool:
     """Queue ``raw`` as pending; False when the same bytes are stored already.
 
-    The caller owns the transaction: nothing is acknowledged before it commits.
+    The caller owns the transaction: nothing is acknowledged before it commits.  A new
+    message also notifies idle workers on PostgreSQL, delivered when that commit happens.
     """
-    return insert_message_if_new(session, {
+    stored = insert_message_if_new(session, {
         "sha256": hashlib.sha256(raw).hexdigest(),
         "message_id": header_message_id(raw)[:998],
         "source": source[:2048],
@@ -30,6 +31,9 @@ def store_message(session: Session, raw: bytes, source: str) -> bool:
         "status": MessageStatus.pending.value,
         "attempts": 0,
     })
+    if stored:
+        notify_new(session)
+    return stored
 
 
 def header_message_id(raw: bytes) -> str:
