@@ -28,11 +28,13 @@ from triage.output import error_record, result_record
 from triage.pipeline import TriageContext, context_for, triage
 from triage.receive_imap import run_pollers
 from triage.receive_smtp import start_receiver
+from triage.logs import LogFormat, configure_logging
 from triage.send_sample import default_recipient, first_sample, send_sample
+from triage.service import run_service
 from triage.settings import Settings
 from triage.sources import RawMessage, read_messages
+from triage.supervisor import run_supervisor
 from triage.training import load_labeled
-from triage.worker import run_worker
 
 app = typer.Typer(help="Email triage for a brokerage client-service desk.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -52,13 +54,6 @@ def stop_on_signals() -> threading.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     return stop
-
-
-def wait_for(threads: list[threading.Thread]) -> None:
-    # Joining in short steps keeps the main thread free to run the signal handler.
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(timeout=1)
 
 
 def say(text: str) -> None:
@@ -199,50 +194,52 @@ def send_sample_command(
         raise typer.Exit(1)
 
 
-@app.command()
-def worker(concurrency: Annotated[int, typer.Option(
-        "--concurrency", min=1, help="Worker threads sharing one loaded model (default 1).")] = 1) -> None:
-    """Triage queued messages until SIGTERM or SIGINT; a claimed batch is finished before stopping."""
-    settings = Settings()
-    upgrade(make_engine(settings.database_url))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    context = context_for(settings, load_or_train(settings, progress=say))
-    stop = stop_on_signals()
-    threads = [threading.Thread(target=run_worker, args=(settings, stop, index, context), name=f"worker-{index}")
-               for index in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    wait_for(threads)
+Concurrency = Annotated[int, typer.Option(
+    "--concurrency", min=1, help="Worker processes, forked from one parent that loads the model (default 1).")]
+LogFormatOption = Annotated[LogFormat | None, typer.Option(
+    "--log-format", help="Log lines as text or json, one object per line (default: the log_format setting).")]
 
 
-@app.command()
-def run(concurrency: Annotated[int, typer.Option(
-        "--concurrency", min=1, help="Worker threads sharing one loaded model (default 1).")] = 1) -> None:
-    """The whole service in one process: SMTP receiver, IMAP pollers when configured, workers.
+def start_logging(settings: Settings, log_format: LogFormat | None) -> None:
+    """Logs to stderr in the format the option gives, else the setting's."""
+    configure_logging(log_format.value if log_format else settings.log_format)
 
-    On the embedded default (a SQLite file) nothing else is needed; the model is trained
-    from the corpus first when none exists yet.
-    """
-    settings = Settings()
+
+def migrate(settings: Settings) -> None:
+    """Bring the schema up to date with an engine of its own, closed before any fork."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    context = context_for(settings, load_or_train(settings, progress=say))
+    engine.dispose()
+
+
+@app.command()
+def worker(concurrency: Concurrency = 1, log_format: LogFormatOption = None) -> None:
+    """Triage queued messages in worker processes until SIGTERM or SIGINT.
+
+    Each worker finishes the message in hand and gives back the rest of its batch; a
+    worker that dies is started again.
+    """
+    settings = Settings()
+    start_logging(settings, log_format)
+    stop = stop_on_signals()
+    migrate(settings)
+    raise typer.Exit(run_supervisor(settings, concurrency, stop))
+
+
+@app.command()
+def run(concurrency: Concurrency = 1, log_format: LogFormatOption = None) -> None:
+    """The whole service: SMTP receiver and IMAP pollers (when configured) here, worker processes beside.
+
+    On the embedded default (a SQLite file) nothing else is needed; the model is trained
+    from the corpus first when none exists yet, while mail is already received.
+    """
+    settings = Settings()
+    start_logging(settings, log_format)
     if settings.imap_host:
         check_imap_settings(settings)
     stop = stop_on_signals()
-    controller = start_receiver(settings, engine)
-    threads = [threading.Thread(target=run_worker, args=(settings, stop, index, context), name=f"worker-{index}")
-               for index in range(concurrency)]
-    if settings.imap_host:
-        threads.append(threading.Thread(target=run_pollers, args=(settings, engine, stop), name="imap"))
-    for thread in threads:
-        thread.start()
-    say(f"triage running: SMTP on {settings.smtp_host}:{settings.smtp_port}, {concurrency} worker(s)"
-        + (f", IMAP {settings.imap_host}" if settings.imap_host else ""))
-    wait_for(threads)
-    controller.stop()
+    migrate(settings)
+    raise typer.Exit(run_service(settings, concurrency, stop))
 
 
 @app.command()

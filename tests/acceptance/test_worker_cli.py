@@ -1,9 +1,16 @@
-"""The real ``triage worker``, ``status``, ``show`` and ``reprocess`` commands over a small SQLite store."""
+"""The real ``triage worker``, ``status``, ``show`` and ``reprocess`` commands, on SQLite and PostgreSQL.
+
+On PostgreSQL, ``triage worker --concurrency 2`` runs two worker processes that triage
+every message exactly once, stop cleanly on SIGTERM giving back what they had not
+started, and survive one of them being killed: the parent starts another and the killed
+one's messages are triaged once their lease runs out.  Its JSON logs carry no mail text.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import signal
 import subprocess
 import sys
@@ -11,11 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from triage.db.engine import make_engine
-from triage.db.models import Message
+from triage.db.models import Message, TriageRow
 from triage.db.store import store_message
+from triage.mail.parse import parse
 from triage.pipeline import context_for
 from triage.retry import RetryPolicy
 from triage.settings import Settings
@@ -82,3 +91,181 @@ def test_worker_triages_the_queue_and_status_show_and_reprocess_report_it(enviro
 
     assert run_triage("reprocess", "--all-failed", env=environment).stdout.decode().strip() == "1 messages queued again"
     assert statuses(environment) == ["done", "done", "done", "pending"]
+
+
+# --- Worker processes on PostgreSQL -------------------------------------------------------
+
+FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "eml").glob("*.eml"))
+
+
+def distinct_mail(count: int) -> list[bytes]:
+    """``count`` different messages: the fixtures in turn, each under a numbered header."""
+    return [b"X-Copy: %d\r\n" % number + FIXTURES[number % len(FIXTURES)].read_bytes() for number in range(count)]
+
+
+class Store:
+    """The test's own view of the PostgreSQL queue: fill it, count it, read back what the workers did."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+
+    def fill(self, raws: list[bytes]) -> None:
+        with Session(self.engine) as session, session.begin():
+            for number, raw in enumerate(raws):
+                store_message(session, raw, source=f"test:{number}")
+
+    def done(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).where(Message.status == "done")).scalar_one()
+
+    def claims(self) -> list[tuple[int, str]]:
+        """(id, worker) of every message being processed."""
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(Message.id, Message.claimed_by).where(Message.status == "processing")))
+
+    def messages(self) -> list[Message]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(Message).order_by(Message.id)))
+
+    def results_per_message(self) -> Counter:
+        """How many triage rows each message id has."""
+        with Session(self.engine) as session:
+            return Counter(session.exec(select(TriageRow.message_id)))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class Workers:
+    """``triage worker --concurrency 2 --log-format json`` as a subprocess, its log in a file."""
+
+    def __init__(self, environment: dict, log: Path) -> None:
+        self.log = log
+        with log.open("ab") as output:
+            self.process = subprocess.Popen([sys.executable, "-m", "triage", "worker", "--concurrency", "2",
+                                             "--log-format", "json"], env=environment, stdout=subprocess.DEVNULL,
+                                            stderr=output)
+
+    def events(self, name: str) -> list[dict]:
+        return [line for line in log_lines(self.log) if line["event"] == name]
+
+    def children(self, count: int = 2) -> list[int]:
+        """The pids of the first ``count`` worker processes, once the parent has started them."""
+        wait_until(lambda: len(self.events("worker process started")) >= count)
+        return [event["child_pid"] for event in self.events("worker process started")]
+
+    def stop(self) -> int:
+        """SIGTERM, then the exit status."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=90)
+
+
+def log_lines(log: Path) -> list[dict]:
+    """Every line of a JSON log, parsed: a line that is not a JSON object fails the test."""
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def wait_until(condition, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.2)
+
+
+def pid_of(worker_name: str | None) -> int:
+    """The process id in a worker's name, host:pid:index."""
+    return int(worker_name.split(":")[-2])
+
+
+@pytest.fixture
+def pg_environment(trained_models, database_url):
+    """The environment of the worker commands: the run's model and the test's PostgreSQL database."""
+    return {**os.environ, "TRIAGE_CONFIG": "/nonexistent.toml", "TRIAGE_MODELS_DIR": str(trained_models),
+            "TRIAGE_DATABASE_URL": database_url}
+
+
+@pytest.fixture
+def store(database_url):
+    store = Store(database_url)
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_worker_processes_triage_each_message_once_and_stop_cleanly(pg_environment, store, tmp_path):
+    """Stopped by SIGTERM mid-queue the workers exit 0 leaving nothing processing and no attempt counted for what
+    they gave back; started again they finish: 300 messages, one result and one attempt each, by child processes."""
+    raws = distinct_mail(300)
+    store.fill(raws)
+    first = Workers(pg_environment, tmp_path / "first.log")
+    wait_until(lambda: store.done() >= 30)
+    assert first.stop() == 0
+    stored = store.messages()
+    assert {message.status for message in stored} <= {"done", "pending"}
+    assert {(message.attempts, message.claimed_by) for message in stored if message.status == "pending"} <= {(0, None)}
+
+    second = Workers(pg_environment, tmp_path / "second.log")
+    wait_until(lambda: store.done() == len(raws))
+    assert second.stop() == 0
+    stored = store.messages()
+    assert {(message.status, message.attempts) for message in stored} == {("done", 1)}
+    assert store.results_per_message() == Counter({message.id: 1 for message in stored})
+    children = set(first.children()) | set(second.children())
+    assert {pid_of(message.claimed_by) for message in stored} <= children
+    assert not children & {first.process.pid, second.process.pid}, "workers must be processes of their own"
+
+    lines = log_lines(first.log) + log_lines(second.log)
+    assert all({"ts", "level", "logger", "event"} <= line.keys() for line in lines)
+    done = Counter(line["message_id"] for line in lines if line["event"] == "message done")
+    assert done == Counter({message.id: 1 for message in stored})
+    assert_no_mail_text(lines, raws[:len(FIXTURES)])
+
+
+def assert_no_mail_text(lines: list[dict], raws: list[bytes]) -> None:
+    """No subject, sender address or line of the client's text of ``raws`` appears in any log line."""
+    text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+    for raw in raws:
+        email = parse(raw)
+        secrets = [email.subject, email.from_address] + [line.strip() for line in email.new_text.splitlines()]
+        leaked = [secret for secret in secrets if len(secret) >= 12 and secret in text]
+        assert leaked == [], leaked
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_killed_worker_process_is_restarted_and_its_messages_are_triaged_after_the_lease(pg_environment, store,
+                                                                                         tmp_path):
+    """SIGKILL to a worker holding claims: the parent starts another worker, the killed one's messages are
+    claimed again once their 3 s lease runs out, and every message ends with exactly one result."""
+    store.fill(distinct_mail(200))
+    workers = Workers({**pg_environment, "TRIAGE_WORKER_LEASE_SECONDS": "3"}, tmp_path / "worker.log")
+    victim = workers.children()[0]
+    held = kill_while_holding_claims(victim, store)
+    assert held, "the worker never held a claim"
+
+    wait_until(lambda: store.done() == 200)
+    assert workers.stop() == 0
+    stored = store.messages()
+    assert {message.status for message in stored} == {"done"}
+    assert store.results_per_message() == Counter({message.id: 1 for message in stored})
+    again = {message.id: (message.attempts, pid_of(message.claimed_by)) for message in stored if message.id in held}
+    assert all(attempts == 2 and pid != victim for attempts, pid in again.values()), again
+    died = workers.events("worker process died; restarting")
+    assert [(event["child_pid"], event["exit"]) for event in died] == [(victim, "signal SIGKILL")]
+    assert len(workers.children(3)) == 3
+
+
+def kill_while_holding_claims(pid: int, store: Store) -> set[int]:
+    """SIGKILL worker ``pid`` at a moment it holds claimed messages; their ids.
+
+    The worker is frozen with SIGSTOP while its claims are read, so it cannot finish them
+    between the look and the kill; if it holds none just then, it runs a little longer.
+    """
+    for _ in range(400):
+        os.kill(pid, signal.SIGSTOP)
+        held = {message_id for message_id, worker in store.claims() if pid_of(worker) == pid}
+        if held:
+            os.kill(pid, signal.SIGKILL)
+            return held
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.05)
+    return set()
