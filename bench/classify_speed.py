@@ -89,7 +89,7 @@ def main() -> None:
     rss = serving_memory(folder)
 
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"training on {len(train)} examples (features, 2 temperature-scaled models with 3-fold CV, translit): "
+    print(f"training on {len(train)} examples (features, topic and ordinal urgency models with 3-fold out-of-fold scores, translit): "
           f"{training_seconds:.1f} s on 2 cores (target <= 60 s)")
     print(f"artifact: {size / 1e6:.1f} MB (target <= 50 MB)")
     print(f"language + classification, 100-word emails, one core: single {single:,.0f}/s, "
