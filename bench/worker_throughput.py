@@ -13,6 +13,8 @@ processes; one `triage worker --concurrency 2`.
 Where the time goes, per message: CPU of the worker processes and of the PostgreSQL
 server (user + system, from /proc, over the same span), transactions (pg_stat_database),
 and the pipeline alone (`triage()` in this process, one message per call, no database).
+"Anything else" is the rest of the machine's busy CPU over the span (this script's
+polling, other programs): a figure taken on a busy machine says so.
 
     python bench/worker_throughput.py [--messages 3000] [--server URL] [--models DIR]
 """
@@ -56,6 +58,7 @@ class Figures:
     seconds: float
     worker_cpu: float
     postgres_cpu: float
+    machine_cpu: float
     transactions: int
 
     @property
@@ -77,15 +80,17 @@ def process_stats() -> list[tuple[int, str, int, float, float]]:
     return found
 
 
-def cpu_seconds(groups: list[int]) -> tuple[float, float]:
-    """CPU seconds so far of the processes in ``groups`` (the workers), and of every postgres process."""
+def cpu_seconds(groups: list[int]) -> tuple[float, float, float]:
+    """CPU seconds so far: of the processes in ``groups`` (the workers), of every postgres process, of the machine."""
     workers = postgres = 0.0
     for _pid, name, group, own, children in process_stats():
         if group in groups:
             workers += own
         if name == "postgres":
             postgres += own + children
-    return workers, postgres
+    # /proc/stat's first line: user nice system idle iowait irq softirq steal ...; busy is all but idle and iowait.
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return workers, postgres, (sum(ticks) - ticks[3] - ticks[4]) / TICKS
 
 
 def wait_until_idle(groups: list[int], services: list[Service]) -> None:
@@ -139,7 +144,8 @@ def run(commands: list[list[str]], count: int, server: str, models: Path, logs: 
             for service in services:
                 service.stop()
             queue.close()
-    return Figures(count, finished - started, cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1], xacts)
+    return Figures(count, finished - started, *(after - before for after, before in zip(cpu_after, cpu_before)),
+                   xacts)
 
 
 def pipeline_ms(count: int, models: Path) -> float:
@@ -176,7 +182,8 @@ def main() -> None:
               f"per message: worker CPU {figures.worker_cpu * 1000 / figures.messages:.2f} ms, "
               f"PostgreSQL CPU {figures.postgres_cpu * 1000 / figures.messages:.2f} ms, "
               f"{figures.transactions / figures.messages:.2f} transactions; "
-              f"cores busy {(figures.worker_cpu + figures.postgres_cpu) / figures.seconds:.2f} of {os.cpu_count()}")
+              f"cores busy {(figures.worker_cpu + figures.postgres_cpu) / figures.seconds:.2f} of {os.cpu_count()} "
+              f"(anything else {(figures.machine_cpu - figures.worker_cpu - figures.postgres_cpu) / figures.seconds:.2f})")
     one = results["1 x triage worker"].rate
     for name in list(CONFIGURATIONS)[1:]:
         print(f"ratio {name} / 1 x triage worker: {results[name].rate / one:.2f} (target >= {TARGET})")
