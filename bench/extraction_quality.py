@@ -49,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", action="store_true", help="measure the dev set and print each mistake")
     args = parser.parse_args()
-    files = [SETS / "dev.jsonl"] if args.dev else sorted(SETS.glob("test-*.jsonl"))
+    files = sorted(SETS.glob("dev*.jsonl")) if args.dev else sorted(SETS.glob("test-*.jsonl"))
     rows = [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip()]
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])

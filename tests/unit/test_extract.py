@@ -109,6 +109,44 @@ def test_an_account_under_a_bare_name_signature_does_not_count():
     assert "Why was I charged" in email.new_text
 
 
+TABLES = [
+    "Copied from TWS:\nTime\tSymbol\tSide\tQty\tOrder ID\n14:02:11\tMSFT\tBOT\t10\t5520018833\n"
+    "14:05:40\tMSFT\tSLD\t10\t5520018871\n\nwhy two fills?",
+    "Trades:\n\nTime      Symbol  Qty   Price    ID заявки\n10:01:00  SBER    10    301.2    5520018833\n"
+    "10:09:12  GAZP    20    140.05   5520018871\n",
+    '"ClientAccountID","Symbol","IBOrderID","Quantity"\n"U6620193","AAPL","5520018833","5"\n'
+    '"U6620193","AAPL","5520018871","5"\n',
+]
+
+
+@pytest.mark.parametrize("text", TABLES)
+def test_order_id_column_of_a_pasted_table(text):
+    """Tab, space-aligned and CSV tables: the numbers in the order-id column are orders."""
+    assert list(extract("", text, "en").order_ids) == ["5520018833", "5520018871"]
+
+
+def test_a_table_without_an_order_column_gives_no_orders():
+    text = "Time\tSymbol\tQty\tPhone\n14:02:11\tMSFT\t10\t5520018833\n"
+    assert extract("", text, "en").order_ids == ()
+
+
+def test_english_id_is_one_word_and_a_trade_with_its_id_is_an_order():
+    """spaCy's English tokenizer reads "id" as "I'd"; ours keeps it whole."""
+    found = extract("", "withdrawal id 88120934 failed; my buy (id 4410982231) too; ord. no 4410982240", "en")
+    assert list(found.transaction_ids) == ["88120934"]
+    assert list(found.order_ids) == ["4410982231", "4410982240"]
+
+
+def test_a_request_to_withdraw_is_a_transaction_not_an_order():
+    found = extract("", "zayavka na vyvod 77019283 visit uzhe nedelyu, заявка на вывод № 77019299 тоже", "ru")
+    assert list(found.transaction_ids) == ["77019283", "77019299"] and found.order_ids == ()
+
+
+def test_digits_inside_a_lettered_reference_are_not_identifiers():
+    found = extract("", "bank reference: HSBC-20251009-0087712, withdrawal reference 6610293", "en")
+    assert list(found.transaction_ids) == ["6610293"]
+
+
 def test_signature_and_quoted_history_do_not_count():
     """An account in the signature and an order in the quoted reply are not the client's new request."""
     message = EmailMessage()

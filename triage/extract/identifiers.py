@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from triage.extract.pipeline import PATTERNS, pipeline
+from triage.extract.tables import order_id_cells
 
 NUMBER = re.compile(PATTERNS["number_6_12"])
 FORMATS = {"account": re.compile(PATTERNS["account_token"]), "execution": re.compile(PATTERNS["execution_token"])}
@@ -24,6 +25,11 @@ ORDER_WORDS = frozenset(PATTERNS["order_words"])
 ARTICLES = frozenset(PATTERNS["list_articles"])
 NOT_IDENTIFIER = frozenset(PATTERNS["not_identifier_words"])
 TRANSACTION_WORDS = frozenset(PATTERNS["transaction_words"]) | frozenset(PATTERNS["transaction_needs_id_word"])
+TRANSFER_WORDS = frozenset(PATTERNS["transaction_needs_id_word"])
+# A reference written as letters and digits joined by hyphens, slashes or underscores.
+GLUED = re.compile(r"\w[-/_]\w")
+# Cells of pasted CSV, "U1234567","ASML","684401927": the separators become words of their own.
+QUOTED_CELLS = re.compile(r'(?<=")([,;])(?=")')
 LIST_HEADER_END = re.compile(r":[ \t]*\n")
 BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":"})
 KINDS = ("account", "order", "execution", "transaction")
@@ -56,11 +62,11 @@ class Identifiers:
 
 def extract(subject: str, text: str, language: str = "en") -> Identifiers:
     """Identifiers in the subject and the client's new text (never quotes or signatures)."""
-    windows = candidate_windows(f"{subject}\n\n{text}"[:MAX_CHARS])
+    windows = candidate_windows(QUOTED_CELLS.sub(r" \1 ", f"{subject}\n\n{text}"[:MAX_CHARS]))
     if not windows:
         return Identifiers()
     doc = pipeline(language)(windows)
-    claims = _claims(doc)
+    claims = _claims(doc, windows)
     found: list[tuple[int, Found]] = []
     for position, (kind, rule, span) in sorted(claims.items()):
         value = canonical(kind, span)
@@ -103,8 +109,11 @@ def canonical(kind: str, span: Span) -> str:
     return span[-1].text
 
 
-def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
-    """Token position of each identifier's last token -> (kind, rule, span), conflicts settled."""
+def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
+    """Token position of each identifier's last token -> (kind, rule, span), conflicts settled.
+
+    ``text`` is the doc's text, passed along because ``doc.text`` is rebuilt on each call.
+    """
     accounts = [span for span in doc.spans["identifiers"] if span.label_ == "account:split"
                 or span.label_ == "account:token" and FORMATS["account"].match(span.text)]
     in_account = {token.i for span in accounts for token in span}
@@ -117,7 +126,7 @@ def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
             continue
         end = span.end - 1
         if kind in ("order", "transaction"):
-            if end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, end):
+            if end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, text, end):
                 continue
             # "order rejected [ticket #5120987]": the nearer word says what the number is.
             if any(token.lower_ in NOT_IDENTIFIER for token in span[1:-1]):
@@ -126,11 +135,15 @@ def _claims(doc: Doc) -> dict[int, tuple[str, str, Span]]:
         # "trade reference 123456": a reference of an order is the order's number.
         if kind == "transaction" and span.start > 0 and doc[span.start - 1].lower_ in ORDER_WORDS:
             kind, label = "order", "order:word-before-reference"
+        # "заявка на вывод 50219384": a request to withdraw or transfer is a transaction.
+        elif kind == "order" and any(token.lower_ in TRANSFER_WORDS for token in span[1:-1]):
+            kind, label = "transaction", "transaction:transfer-request"
         if end not in claims:
             claims[end] = (kind, label, span)
             if kind in ("order", "transaction"):
                 _extend_list(doc, end, kind, label, claims)
-    _bulleted_lists(doc, claims, in_account | voided)
+    _bulleted_lists(doc, text, claims, in_account | voided)
+    _table_cells(doc, text, claims, in_account | voided)
     return claims
 
 
@@ -140,14 +153,28 @@ def _is_amount(doc: Doc, index: int) -> bool:
     return after in CURRENCY_AFTER or before in CURRENCY_BEFORE
 
 
-def _glued_to_letters(doc: Doc, index: int) -> bool:
-    """True for the digits of a reference that goes on with letters: ``20260305-ACT-88231``."""
+def _glued_to_letters(doc: Doc, text: str, index: int) -> bool:
+    """True for digits inside a reference that also holds letters: ``UBS-20250603-0087721``."""
     token = doc[index]
-    after = index + 2 < len(doc) and not token.whitespace_ and doc[index + 1].text in "-/_" \
-        and not doc[index + 1].whitespace_ and doc[index + 2].text[:1].isalpha()
-    before = index >= 2 and not doc[index - 1].whitespace_ and doc[index - 1].text in "-/_" \
-        and not doc[index - 2].whitespace_ and doc[index - 2].text[-1:].isalpha()
-    return after or before
+    start, end = token.idx, token.idx + len(token.text)
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    chunk = text[start:end].strip(".,;:()[]{}\"'«»")
+    return bool(GLUED.search(chunk)) and any(ch.isalpha() for ch in chunk)
+
+
+def _table_cells(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
+    """Numbers in the order-id column of a pasted table (see ``tables.py``) are orders."""
+    offsets = order_id_cells(text)
+    if not offsets:
+        return
+    at = {token.idx: token.i for token in doc if token.is_digit}
+    for offset in offsets:
+        index = at.get(offset)
+        if index is not None and index not in claims and index not in taken:
+            claims[index] = ("order", "order:table-column", doc[index:index + 1])
 
 
 def _lines(doc: Doc) -> list[list[int]]:
@@ -163,14 +190,14 @@ def _lines(doc: Doc) -> list[list[int]]:
     return lines
 
 
-def _bulleted_lists(doc: Doc, claims: dict, taken: set[int]) -> None:
+def _bulleted_lists(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
     """"The following orders were rejected:" then one number per bullet line: each is an order.
 
     A line that names orders (or transfers) and ends with a colon opens the list; every
     following line that starts with a bullet or item number and then a 6-12 digit number
     gives that number the header's kind, until a line that is not a list item.
     """
-    if not LIST_HEADER_END.search(doc.text):
+    if not LIST_HEADER_END.search(text):
         return
     kind = None
     for line in _lines(doc):

@@ -57,6 +57,8 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
     order = {word_in("order_words"): True}
     needs_id = {word_in("transaction_needs_id_word"): True}
     id_word = {word_in("id_words"): True}
+    trade = {word_in("trade_words"): True}
+    bracket = {flag(lambda text: text in ("(", "[", ",", ":", "-", "—")): True, "OP": "?"}
     plain_transaction = frozenset(PATTERNS["transaction_words"]) - frozenset(PATTERNS["transaction_needs_id_word"])
     transaction = {flag(lambda text: text.lower() in plain_transaction): True}
     prefixes = frozenset(PATTERNS["account_prefixes"])
@@ -65,7 +67,9 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
         "account:split": [[{flag(lambda text: text in prefixes): True}, {flag(lambda text: text in ("-", "#")): True, "OP": "?"},
                            account_digits]],
         "execution:token": [[{flag(lambda text: bool(execution_token.match(text.lower()))): True}]],
-        "order:context": [[order, filler, number], [order, filler, *abbreviation, filler, number]],
+        "order:context": [[order, filler, number], [order, filler, *abbreviation, filler, number],
+                          [order, {"ORTH": "."}, filler, number]],
+        "order:trade-id": [[trade, bracket, id_word, number]],
         "transaction:context": [[transaction, filler, reference]],
         "transaction:id-word": [[needs_id, filler, id_word, filler, reference],
                                 [needs_id, filler, *abbreviation, filler, reference],
@@ -98,5 +102,7 @@ def pipeline(language: str) -> Language:
     nlp = spacy.blank(language if language in LANGUAGES else "en")
     nlp.tokenizer.prefix_search = compile_prefix_regex(EXTRA_PREFIXES + list(nlp.Defaults.prefixes)).search
     nlp.tokenizer.infix_finditer = compile_infix_regex(EXTRA_INFIXES + list(nlp.Defaults.infixes)).finditer
+    # English reads "id" as "I'd" and splits it in two; here it is always an identifier word.
+    nlp.tokenizer.rules = {text: tokens for text, tokens in nlp.tokenizer.rules.items() if text.lower() != "id"}
     nlp.add_pipe("triage_identifiers")
     return nlp

@@ -1,0 +1,83 @@
+"""Order ids in tables clients paste from the platform or a report.
+
+Clients copy the trades window or a CSV export into the mail: a header line with an
+"Order ID" (or "IBOrderID", "Номер заявки", "Orden") column, then one row per trade.  A
+number in that column is an order id although no word stands next to it.  The header
+decides the separator (tab, comma, or two or more spaces) and the column; rows follow
+until a blank line or a row of another shape.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.extract.pipeline import PATTERNS
+
+COLUMNS = frozenset(PATTERNS["order_id_columns"])
+ORDER_WORDS = frozenset(PATTERNS["order_words"])
+ID_WORDS = frozenset(PATTERNS["id_words"])
+SEPARATORS = (re.compile(r"\t"), re.compile(r"\s*[,;]\s*"), re.compile(r" {2,}"))
+CELL = re.compile(r"\d{6,12}")
+QUOTES = "\"' "
+
+
+def order_id_cells(text: str) -> list[int]:
+    """Character offsets in ``text`` of the cells of an order-id column, in order."""
+    if "\n" not in text or not ("\t" in text or "  " in text or "," in text or ";" in text):
+        return []
+    offsets: list[int] = []
+    lines = text.split("\n")
+    starts = _line_starts(lines)
+    number = 0
+    while number < len(lines):
+        header = _header(lines[number])
+        number += 1
+        if header is None:
+            continue
+        separator, column, width = header
+        while number < len(lines) and lines[number].strip():
+            cells = _cells(lines[number], separator)
+            if len(cells) != width:
+                break
+            start, cell = cells[column]
+            if CELL.fullmatch(cell):
+                offsets.append(starts[number] + start)
+            number += 1
+    return offsets
+
+
+def _header(line: str) -> tuple[re.Pattern, int, int] | None:
+    """(separator, order-id column, number of columns) when ``line`` heads such a table."""
+    for separator in SEPARATORS:
+        cells = _cells(line, separator)
+        if len(cells) < 3:
+            continue
+        for column, (_, cell) in enumerate(cells):
+            if _names_order_ids(cell.lower()):
+                return separator, column, len(cells)
+    return None
+
+
+def _names_order_ids(name: str) -> bool:
+    """"Order ID", "IBOrderID", "ID заявки", "Nº de orden": a column of order ids."""
+    words = set(name.replace(".", " ").split())
+    return name in COLUMNS or (len(words) <= 3 and bool(words & ORDER_WORDS) and bool(words & ID_WORDS))
+
+
+def _cells(line: str, separator: re.Pattern) -> list[tuple[int, str]]:
+    """(offset in the line, text without quotes) of each cell."""
+    cells, position = [], 0
+    for piece in separator.split(line):
+        at = line.index(piece, position) if piece else position
+        stripped = piece.strip(QUOTES)
+        cells.append((at + (len(piece) - len(piece.lstrip(QUOTES))), stripped))
+        position = at + len(piece)
+    return cells
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts, position = [], 0
+    for line in lines:
+        starts.append(position)
+        position += len(line) + 1
+    return starts
