@@ -147,6 +147,20 @@ def test_digits_inside_a_lettered_reference_are_not_identifiers():
     assert list(found.transaction_ids) == ["6610293"]
 
 
+def test_pasted_json_and_glued_lists_are_read_value_by_value():
+    found = extract("", '{"orderId":6620193317,"permId":1730029911,"execId":"0000F1A2.6553B1C2.01.01"} '
+                        "and order 6620193318/6620193319, Order No.6620193320", "en")
+    assert list(found.order_ids) == ["6620193317", "1730029911", "6620193318", "6620193319", "6620193320"]
+    assert list(found.execution_ids) == ["0000f1a2.6553b1c2.01.01"]
+
+
+def test_an_operation_is_a_trade_unless_a_bank_transfer_is_being_told():
+    trade = extract("", "En la operación 7730192284 (venta de 200 YPF) me cobraron dos veces.", "es")
+    bank = extract("", "El banco me dio un comprobante de la transferencia con el número de operación 7730192291.", "es")
+    assert list(trade.order_ids) == ["7730192284"] and not trade.transaction_ids
+    assert list(bank.transaction_ids) == ["7730192291"] and not bank.order_ids
+
+
 def test_signature_and_quoted_history_do_not_count():
     """An account in the signature and an order in the quoted reply are not the client's new request."""
     message = EmailMessage()

@@ -26,11 +26,14 @@ ARTICLES = frozenset(PATTERNS["list_articles"])
 NOT_IDENTIFIER = frozenset(PATTERNS["not_identifier_words"])
 TRANSACTION_WORDS = frozenset(PATTERNS["transaction_words"]) | frozenset(PATTERNS["transaction_needs_id_word"])
 TRANSFER_WORDS = frozenset(PATTERNS["transaction_needs_id_word"])
+ORDER_OR_TRANSFER = frozenset(PATTERNS["order_or_transfer_words"])
+TRANSFER_CONTEXT = frozenset(PATTERNS["transfer_context_words"])
+TRANSFER_CONTEXT_REACH = 25
 # A reference written as letters and digits joined by hyphens, slashes or underscores.
 GLUED = re.compile(r"\w[-/_]\w")
-# Cells of pasted CSV, "U1234567","ASML","684401927": the separators become words of their own.
-QUOTED_CELLS = re.compile(r'(?<=")([,;])(?=")')
-LIST_HEADER_END = re.compile(r":[ \t]*\n")
+# Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.
+# Commas and colons between two digits stay (1,500.00 and 10:02:15).
+GLUE = re.compile(r'(?<=\S)(?:[;|/]|(?<!\d)[,:]|[,:](?!\d))(?=\S)')
 BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":"})
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
@@ -62,7 +65,7 @@ class Identifiers:
 
 def extract(subject: str, text: str, language: str = "en") -> Identifiers:
     """Identifiers in the subject and the client's new text (never quotes or signatures)."""
-    windows = candidate_windows(QUOTED_CELLS.sub(r" \1 ", f"{subject}\n\n{text}"[:MAX_CHARS]))
+    windows = candidate_windows(spaced_punctuation(f"{subject}\n\n{text}"[:MAX_CHARS]))
     if not windows:
         return Identifiers()
     doc = pipeline(language)(windows)
@@ -72,6 +75,11 @@ def extract(subject: str, text: str, language: str = "en") -> Identifiers:
         value = canonical(kind, span)
         found.append((position, Found(kind, value, rule)))
     return _collect([item for _, item in sorted(found, key=lambda pair: pair[0])])
+
+
+def spaced_punctuation(text: str) -> str:
+    """Text with spaces around the punctuation of pasted JSON, CSV and lists, so each value is a word."""
+    return GLUE.sub(lambda match: f" {match.group()} ", text)
 
 
 def candidate_windows(text: str) -> str:
@@ -138,6 +146,10 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
         # "заявка на вывод 50219384": a request to withdraw or transfer is a transaction.
         elif kind == "order" and any(token.lower_ in TRANSFER_WORDS for token in span[1:-1]):
             kind, label = "transaction", "transaction:transfer-request"
+        # "el banco me dio ... el número de operación 611490027": an operation of a bank transfer.
+        elif kind == "order" and span[0].lower_ in ORDER_OR_TRANSFER and any(
+                token.lower_ in TRANSFER_CONTEXT for token in doc[max(0, span.start - TRANSFER_CONTEXT_REACH):end]):
+            kind, label = "transaction", "transaction:transfer-operation"
         if end not in claims:
             claims[end] = (kind, label, span)
             if kind in ("order", "transaction"):
@@ -193,18 +205,20 @@ def _lines(doc: Doc) -> list[list[int]]:
 def _bulleted_lists(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
     """"The following orders were rejected:" then one number per bullet line: each is an order.
 
-    A line that names orders (or transfers) and ends with a colon opens the list; every
+    A line that names orders (or transfers) and ends with a colon, or ends with an order
+    word ("Rejected orders"), opens the list; every
     following line that starts with a bullet or item number and then a 6-12 digit number
     gives that number the header's kind, until a line that is not a list item.
     """
-    if not LIST_HEADER_END.search(text):
+    if not _may_open_list(text):
         return
     kind = None
     for line in _lines(doc):
         if not line:
             continue
         words = {doc[i].lower_ for i in line}
-        if doc[line[-1]].text == ":" and (words & ORDER_WORDS or words & TRANSACTION_WORDS):
+        last = doc[line[-1]].lower_
+        if (last == ":" and (words & ORDER_WORDS or words & TRANSACTION_WORDS)) or last in ORDER_WORDS:
             kind = "order" if words & ORDER_WORDS else "transaction"
             continue
         if kind is None:
@@ -215,6 +229,15 @@ def _bulleted_lists(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
             continue
         if item not in claims and item not in taken and not _is_amount(doc, item):
             claims[item] = (kind, f"{kind}:bulleted-list", doc[item:item + 1])
+
+
+def _may_open_list(text: str) -> bool:
+    """Cheap test on the text before walking tokens: a line that ends with ':' or an order word."""
+    for line in text.split("\n")[:-1]:
+        words = line.split()
+        if words and (words[-1].endswith(":") or words[-1].lower() in ORDER_WORDS):
+            return True
+    return False
 
 
 def _list_item_number(doc: Doc, line: list[int]) -> int | None:

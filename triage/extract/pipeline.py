@@ -26,7 +26,7 @@ PATTERNS = json.loads((Path(__file__).with_name("patterns.json")).read_text(enco
 LANGUAGES = ("en", "ru", "es")
 EXTRA_PREFIXES = [r"#", r"№", r"nº"]
 CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
-EXTRA_INFIXES = [r"(?<=[A-Za-zА-Яа-я]):(?=\d)", r"(?<=[A-Za-z])=(?=\d)", r"(?<=[#№])(?=\d)",
+EXTRA_INFIXES = [r"(?<=[A-Za-zА-Яа-я]):(?=\d)", r"(?<=[A-Za-zА-Яа-я]{2})\.(?=\d)", r"(?<=[A-Za-z])=(?=\d)", r"(?<=[#№])(?=\d)",
                  rf"(?<=[{CJK}])(?=[A-Za-z0-9])", rf"(?<=[A-Za-z0-9])(?=[{CJK}])",
                  rf"(?<=[{CJK}])(?=[{CJK}])"]
 
@@ -51,8 +51,10 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
     number = {flag(lambda text: text.isdigit() and 6 <= len(text) <= 12): True}
     reference = {flag(lambda text: text.isdigit() and 6 <= len(text) <= 20): True}
     account_digits = {flag(lambda text: text.isdigit() and 6 <= len(text) <= 8): True}
-    filler = {flag(lambda text: not text.isdigit() and not text.isspace() and len(text) <= 15
-                   and text not in sentence_ends): True, "OP": "{0,5}"}
+    # Words between a context word and its number: short numbers too ("order of 100 AAPL
+    # @ 190 (4410982231)"), never a long one, a line break or the end of a sentence.
+    filler = {flag(lambda text: not (text.isdigit() and len(text) >= 6) and not text.isspace()
+                   and len(text) <= 15 and text not in sentence_ends): True, "OP": "{0,5}"}
     abbreviation = [{word_in("abbreviated_number_words"): True}, {"ORTH": "."}]
     order = {word_in("order_words"): True}
     needs_id = {word_in("transaction_needs_id_word"): True}
