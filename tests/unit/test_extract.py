@@ -183,3 +183,16 @@ def test_extras_tickers_options_isins_amounts():
     assert extras.isins == ("US0378331005",)
     assert extras.amounts == ("1500.00 EUR", "3000 USD", "15000 RUB")
     assert isin_valid("ES0113211835") and not isin_valid("ES0113211836")
+
+
+def test_the_pipeline_is_rebuilt_when_its_vocabulary_grows_too_large(monkeypatch):
+    """Every new number is a new word to spaCy; a long-running worker must not grow forever."""
+    from triage.extract import identifiers
+    from triage.extract.pipeline import pipeline
+
+    before = pipeline("en")
+    monkeypatch.setattr(identifiers, "VOCAB_LIMIT", len(before.vocab) + 5)
+    for number in range(20):
+        found = extract("", f"order {5510000000 + number} on U66{number:05d}", "en")
+        assert list(found.order_ids) == [str(5510000000 + number)]
+    assert pipeline("en") is not before

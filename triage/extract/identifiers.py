@@ -37,6 +37,7 @@ GLUE = re.compile(r'(?<=\S)(?:[;|/]|(?<!\d)[,:]|[,:](?!\d))(?=\S)')
 BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":"})
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
+VOCAB_LIMIT = 300_000
 # Where an identifier can be: six digits in a row, or the start of an execution id.
 CANDIDATE = re.compile(r"\d{6}|[0-9a-f]{8}\.[0-9a-f]{8}\.", re.IGNORECASE)
 # Every pattern reads at most a dozen tokens before its number and a few after it.
@@ -68,13 +69,26 @@ def extract(subject: str, text: str, language: str = "en") -> Identifiers:
     windows = candidate_windows(spaced_punctuation(f"{subject}\n\n{text}"[:MAX_CHARS]))
     if not windows:
         return Identifiers()
-    doc = pipeline(language)(windows)
+    doc = fresh_pipeline(language)(windows)
     claims = _claims(doc, windows)
     found: list[tuple[int, Found]] = []
     for position, (kind, rule, span) in sorted(claims.items()):
         value = canonical(kind, span)
         found.append((position, Found(kind, value, rule)))
     return _collect([item for _, item in sorted(found, key=lambda pair: pair[0])])
+
+
+def fresh_pipeline(language: str):
+    """The cached pipeline, rebuilt once its vocabulary has grown past ``VOCAB_LIMIT``.
+
+    spaCy keeps every distinct word it has seen, and mail brings new numbers all day: a
+    worker that runs for weeks would grow without bound.
+    """
+    nlp = pipeline(language)
+    if len(nlp.vocab) > VOCAB_LIMIT:
+        pipeline.cache_clear()
+        nlp = pipeline(language)
+    return nlp
 
 
 def spaced_punctuation(text: str) -> str:
