@@ -161,6 +161,24 @@ def test_an_operation_is_a_trade_unless_a_bank_transfer_is_being_told():
     assert list(bank.transaction_ids) == ["7730192291"] and not bank.order_ids
 
 
+def test_pasted_order_lines_and_numbered_lists():
+    text = ("Rejected, all of them:\n\n5530192281 buy 40 ARM lmt 121\n5530192290  SLD 10 SMCI\n\n"
+            "по следующим ордерам:\n№ 5530192301 — 02.06\n№ 5530192318 — 03.06")
+    assert list(extract("", text, "ru").order_ids) == ["5530192281", "5530192290", "5530192301", "5530192318"]
+
+
+def test_a_number_named_after_the_order_was_told():
+    """"...the order was rejected. Number: 1870045512": the kind is told a sentence earlier."""
+    found = extract("", "The sell order was rejected again. Number: 6610928831. My routing number 021000021.", "en")
+    assert list(found.order_ids) == ["6610928831"] and not found.transaction_ids
+
+
+def test_execution_ids_glued_into_pasted_data():
+    found = extract("", "U5550871,AAPL,BOT,300,189.44,0000E0D5.6553A1B2.01.01,20240610 and 35=8|17=0000c1d4.667a0b12.01.01|55=ZN",
+                    "en")
+    assert list(found.execution_ids) == ["0000e0d5.6553a1b2.01.01", "0000c1d4.667a0b12.01.01"]
+
+
 def test_signature_and_quoted_history_do_not_count():
     """An account in the signature and an order in the quoted reply are not the client's new request."""
     message = EmailMessage()

@@ -26,15 +26,19 @@ ARTICLES = frozenset(PATTERNS["list_articles"])
 NOT_IDENTIFIER = frozenset(PATTERNS["not_identifier_words"])
 TRANSACTION_WORDS = frozenset(PATTERNS["transaction_words"]) | frozenset(PATTERNS["transaction_needs_id_word"])
 TRANSFER_WORDS = frozenset(PATTERNS["transaction_needs_id_word"])
+TRADE_WORDS = frozenset(PATTERNS["trade_words"])
+NUMBER_FIRST = frozenset({"order:number-then-trade"})
 ORDER_OR_TRANSFER = frozenset(PATTERNS["order_or_transfer_words"])
 TRANSFER_CONTEXT = frozenset(PATTERNS["transfer_context_words"])
 TRANSFER_CONTEXT_REACH = 25
-# A reference written as letters and digits joined by hyphens, slashes or underscores.
-GLUED = re.compile(r"\w[-/_]\w")
+TELLING_REACH = 20
+# A reference written as parts joined by hyphens or underscores: not one of ours.
+GLUED = re.compile(r"\w[-_]\w")
+EXECUTION = re.compile(r"(?<![0-9a-f])[0-9a-f]{8}\.[0-9a-f]{8}\.\d{2}\.\d{2}(?!\d)", re.IGNORECASE)
 # Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.
 # Commas and colons between two digits stay (1,500.00 and 10:02:15).
 GLUE = re.compile(r'(?<=\S)(?:[;|/]|(?<!\d)[,:]|[,:](?!\d))(?=\S)')
-BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":"})
+BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":", "№", "#", "n°", "nº", "no", "no."})
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
 VOCAB_LIMIT = 300_000
@@ -92,7 +96,9 @@ def fresh_pipeline(language: str):
 
 
 def spaced_punctuation(text: str) -> str:
-    """Text with spaces around the punctuation of pasted JSON, CSV and lists, so each value is a word."""
+    """Text with spaces around the punctuation of pasted JSON, CSV and lists, so each value is a
+    word; execution ids, whose format is exact, are set apart whatever they are glued to."""
+    text = EXECUTION.sub(lambda match: f" {match.group()} ", text)
     return GLUE.sub(lambda match: f" {match.group()} ", text)
 
 
@@ -141,12 +147,20 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
     in_account = {token.i for span in accounts for token in span}
     claims: dict[int, tuple[str, str, Span]] = {}
     voided: set[int] = set()
-    for span in sorted(doc.spans["identifiers"], key=len):
+    # Spans that carry their kind come first, shortest first; an id word whose kind is told
+    # further back ("pending") only takes a number nothing else claimed.
+    for span in sorted(doc.spans["identifiers"], key=lambda span: (span.label_.startswith("pending"), len(span))):
         kind, label = span.label_.partition(":")[0], span.label_
+        if kind == "pending":
+            kind = _kind_told_before(doc, span.start)
+            if kind is None:
+                continue
+            label = f"{kind}:id-word-after-{kind}-word"
         if label.endswith(":token") and not FORMATS[kind].match(
                 span.text.lower() if kind == "execution" else span.text):
             continue
-        end = span.end - 1
+        # The number is the span's last token, except in a pasted line that starts with it.
+        end = span.start if label in NUMBER_FIRST else span.end - 1
         if kind in ("order", "transaction"):
             if end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, text, end):
                 continue
@@ -165,7 +179,7 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
                 token.lower_ in TRANSFER_CONTEXT for token in doc[max(0, span.start - TRANSFER_CONTEXT_REACH):end]):
             kind, label = "transaction", "transaction:transfer-operation"
         if end not in claims:
-            claims[end] = (kind, label, span)
+            claims[end] = (kind, label, span if end == span.end - 1 else doc[end:end + 1])
             if kind in ("order", "transaction"):
                 _extend_list(doc, end, kind, label, claims)
     _bulleted_lists(doc, text, claims, in_account | voided)
@@ -179,8 +193,21 @@ def _is_amount(doc: Doc, index: int) -> bool:
     return after in CURRENCY_AFTER or before in CURRENCY_BEFORE
 
 
+def _kind_told_before(doc: Doc, start: int) -> str | None:
+    """The kind of the nearest order or transfer word in the words before ``start``, if any;
+    none when a ticket, phone or bank word comes first ("account number 483920175")."""
+    for token in reversed(doc[max(0, start - TELLING_REACH):start]):
+        if token.lower_ in NOT_IDENTIFIER:
+            return None
+        if token.lower_ in ORDER_WORDS or token.lower_ in TRADE_WORDS:
+            return "order"
+        if token.lower_ in TRANSACTION_WORDS:
+            return "transaction"
+    return None
+
+
 def _glued_to_letters(doc: Doc, text: str, index: int) -> bool:
-    """True for digits inside a reference that also holds letters: ``UBS-20250603-0087721``."""
+    """True for digits inside a longer reference: ``UBS-20250603-0087721``, ``240619-004417``."""
     token = doc[index]
     start, end = token.idx, token.idx + len(token.text)
     while start > 0 and not text[start - 1].isspace():
@@ -188,7 +215,7 @@ def _glued_to_letters(doc: Doc, text: str, index: int) -> bool:
     while end < len(text) and not text[end].isspace():
         end += 1
     chunk = text[start:end].strip(".,;:()[]{}\"'«»")
-    return bool(GLUED.search(chunk)) and any(ch.isalpha() for ch in chunk)
+    return bool(GLUED.search(chunk))
 
 
 def _table_cells(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:

@@ -60,7 +60,8 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
     needs_id = {word_in("transaction_needs_id_word"): True}
     id_word = {word_in("id_words"): True}
     trade = {word_in("trade_words"): True}
-    bracket = {flag(lambda text: text in ("(", "[", ",", ":", "-", "—")): True, "OP": "?"}
+    bracket = {flag(lambda text: text in ("(", "[", ",", ":", "-", "—") or (text.isspace() and "\n" not in text)):
+               True, "OP": "{0,2}"}
     plain_transaction = frozenset(PATTERNS["transaction_words"]) - frozenset(PATTERNS["transaction_needs_id_word"])
     transaction = {flag(lambda text: text.lower() in plain_transaction): True}
     prefixes = frozenset(PATTERNS["account_prefixes"])
@@ -72,6 +73,11 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
         "order:context": [[order, filler, number], [order, filler, *abbreviation, filler, number],
                           [order, {"ORTH": "."}, filler, number]],
         "order:trade-id": [[trade, bracket, id_word, number]],
+        # A pasted order line: "4410092218 buy 50 ARM lmt 128", "1781124455  BOT 200 PLTR".
+        "order:number-then-trade": [[number, bracket, trade]],
+        # "...the order was rejected. Number: 1870045512": the kind comes from further back.
+        "pending:id-word": [[id_word, {flag(lambda text: text in (":", "is", "es", "-", "—", "был", "—")): True,
+                                       "OP": "?"}, reference]],
         "transaction:context": [[transaction, filler, reference]],
         "transaction:id-word": [[needs_id, filler, id_word, filler, reference],
                                 [needs_id, filler, *abbreviation, filler, reference],
