@@ -34,18 +34,19 @@ TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
 # A reference written as parts joined by hyphens or underscores: not one of ours.
 GLUED = re.compile(r"\w[-_]\w")
-EXECUTION = re.compile(r"(?<![0-9a-f])[0-9a-f]{8}\.[0-9a-f]{8}\.\d{2}\.\d{2}(?!\d)", re.IGNORECASE)
+EXECUTION = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d(?!\d)")
 # Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.
-# Commas and colons between two digits stay (1,500.00 and 10:02:15).
-GLUE = re.compile(r'(?<=\S)(?:[;|/]|(?<!\d)[,:]|[,:](?!\d))(?=\S)')
+# Commas and colons between two digits stay (1,500.00 and 10:02:15).  The separator comes
+# first in the pattern, so the engine scans for it rather than testing every position.
+GLUE = re.compile(r"[;|/](?<=\S.)(?=\S)|[,:](?<=[^\d\s].)(?=\S)|[,:](?<=\S.)(?=[^\d\s])")
 BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":", "№", "#", "n°", "nº", "no", "no."})
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
 VOCAB_LIMIT = 300_000
 # Where an identifier can be: six digits in a row, or the start of an execution id.
-CANDIDATE = re.compile(r"\d{6}|[0-9a-f]{8}\.[0-9a-f]{8}\.", re.IGNORECASE)
+CANDIDATE = re.compile(r"\d{6}|[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.")  # no IGNORECASE: twice as fast
 # Every pattern reads at most a dozen tokens before its number and a few after it.
-CONTEXT_BEFORE, CONTEXT_AFTER = 160, 60
+CONTEXT_BEFORE, CONTEXT_AFTER = 120, 40
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Identifiers:
 
 def extract(subject: str, text: str, language: str = "en") -> Identifiers:
     """Identifiers in the subject and the client's new text (never quotes or signatures)."""
-    windows = candidate_windows(spaced_punctuation(f"{subject}\n\n{text}"[:MAX_CHARS]))
+    windows = spaced_punctuation(candidate_windows(f"{subject}\n\n{text}"[:MAX_CHARS]))
     if not windows:
         return Identifiers()
     doc = fresh_pipeline(language)(windows)

@@ -30,7 +30,9 @@ def order_id_cells(text: str) -> list[int]:
     starts = _line_starts(lines)
     number = 0
     while number < len(lines):
-        header = _header(lines[number])
+        # A header is followed by a row holding a long number: most lines are not tried.
+        followed_by_number = number + 1 < len(lines) and CELL.search(lines[number + 1])
+        header = _header(lines[number]) if followed_by_number else None
         number += 1
         if header is None:
             continue
