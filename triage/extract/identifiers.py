@@ -34,12 +34,15 @@ TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
 # A reference written as parts joined by hyphens or underscores: not one of ours.
 GLUED = re.compile(r"\w[-_]\w")
+# "No. 123", "ord. no 123": the dot of an abbreviation before a number is not a sentence end.
+ABBREVIATION_DOT = re.compile(r"\b(%s)\.(\s*)(?=\d|[Nn][or]\b|#)" % "|".join(
+    form for word in PATTERNS["abbreviated_number_words"] for form in {word, word.capitalize(), word.upper()}))
 EXECUTION = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d(?!\d)")
 # Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.
 # Commas and colons between two digits stay (1,500.00 and 10:02:15).  The separator comes
 # first in the pattern, so the engine scans for it rather than testing every position.
 GLUE = re.compile(r"[;|/](?<=\S.)(?=\S)|[,:](?<=[^\d\s].)(?=\S)|[,:](?<=\S.)(?=[^\d\s])")
-BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":", "№", "#", "n°", "nº", "no", "no."})
+BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":", "№", "#", "n°", "nº", "no", "no.", "n", "°"})
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
 VOCAB_LIMIT = 300_000
@@ -98,7 +101,9 @@ def fresh_pipeline(language: str):
 
 def spaced_punctuation(text: str) -> str:
     """Text with spaces around the punctuation of pasted JSON, CSV and lists, so each value is a
-    word; execution ids, whose format is exact, are set apart whatever they are glued to."""
+    word; execution ids, whose format is exact, are set apart whatever they are glued to; the
+    dot of "No." and "ord." goes, so that it does not end a sentence for the matcher."""
+    text = ABBREVIATION_DOT.sub(lambda match: match.group(1) + (match.group(2) or " "), text)
     text = EXECUTION.sub(lambda match: f" {match.group()} ", text)
     return GLUE.sub(lambda match: f" {match.group()} ", text)
 
@@ -247,8 +252,8 @@ def _lines(doc: Doc) -> list[list[int]]:
 def _bulleted_lists(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
     """"The following orders were rejected:" then one number per bullet line: each is an order.
 
-    A line that names orders (or transfers) and ends with a colon, or ends with an order
-    word ("Rejected orders"), opens the list; every
+    A line that ends with a colon and names orders or transfers (or follows words that
+    did), or ends with an order word ("Rejected orders"), opens the list; every
     following line that starts with a bullet or item number and then a 6-12 digit number
     gives that number the header's kind, until a line that is not a list item.
     """
@@ -260,8 +265,11 @@ def _bulleted_lists(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
             continue
         words = {doc[i].lower_ for i in line}
         last = doc[line[-1]].lower_
-        if (last == ":" and (words & ORDER_WORDS or words & TRANSACTION_WORDS)) or last in ORDER_WORDS:
-            kind = "order" if words & ORDER_WORDS else "transaction"
+        if last in ORDER_WORDS or (last.endswith(":") and words & ORDER_WORDS):
+            kind = "order"
+            continue
+        if last.endswith(":"):
+            kind = "transaction" if words & TRANSACTION_WORDS else _kind_told_before(doc, line[-1])
             continue
         if kind is None:
             continue
@@ -285,7 +293,7 @@ def _may_open_list(text: str) -> bool:
 def _list_item_number(doc: Doc, line: list[int]) -> int | None:
     """The 6-12 digit number that opens a list line ("- 123456789", "2) 123456789"), if any."""
     for index in line:
-        text = doc[index].text
+        text = doc[index].lower_
         if NUMBER.match(text):
             return index
         if text in BULLETS or (text.isdigit() and len(text) <= 2):

@@ -54,8 +54,7 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
     # Words between a context word and its number: short numbers too ("order of 100 AAPL
     # @ 190 (4410982231)"), never a long one, a line break or the end of a sentence.
     filler = {flag(lambda text: not (text.isdigit() and len(text) >= 6) and not text.isspace()
-                   and len(text) <= 15 and text not in sentence_ends): True, "OP": "{0,5}"}
-    abbreviation = [{word_in("abbreviated_number_words"): True}, {"ORTH": "."}]
+                   and len(text) <= 15 and text not in sentence_ends): True, "OP": "{0,6}"}
     order = {word_in("order_words"): True}
     needs_id = {word_in("transaction_needs_id_word"): True}
     id_word = {word_in("id_words"): True}
@@ -70,8 +69,7 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
         "account:split": [[{flag(lambda text: text in prefixes): True}, {flag(lambda text: text in ("-", "#")): True, "OP": "?"},
                            account_digits]],
         "execution:token": [[{flag(lambda text: bool(execution_token.match(text.lower()))): True}]],
-        "order:context": [[order, filler, number], [order, filler, *abbreviation, filler, number],
-                          [order, {"ORTH": "."}, filler, number]],
+        "order:context": [[order, filler, number]],
         "order:trade-id": [[trade, bracket, id_word, number]],
         # A pasted order line: "4410092218 buy 50 ARM lmt 128", "1781124455  BOT 200 PLTR".
         "order:number-then-trade": [[number, bracket, trade]],
@@ -80,7 +78,6 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
                                        "OP": "?"}, reference]],
         "transaction:context": [[transaction, filler, reference]],
         "transaction:id-word": [[needs_id, filler, id_word, filler, reference],
-                                [needs_id, filler, *abbreviation, filler, reference],
                                 [id_word, filler, needs_id, filler, reference]],
     }
 
