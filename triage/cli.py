@@ -23,12 +23,12 @@ from triage.db.queries import oldest_pending, recent_failures, requeue, status_c
 from triage.db.store import store_message
 from triage.errors import TriageError
 from triage.imap_connect import check_settings as check_imap_settings
+from triage.logs import LogFormat, configure_logging
 from triage.model_ops import evaluate, load_or_train, train_model
 from triage.output import error_record, result_record
 from triage.pipeline import TriageContext, context_for, triage
 from triage.receive_imap import run_pollers
 from triage.receive_smtp import start_receiver
-from triage.logs import LogFormat, configure_logging
 from triage.send_sample import default_recipient, first_sample, send_sample
 from triage.service import run_service
 from triage.settings import Settings

@@ -2,9 +2,9 @@
 
 The loop here is the one place that owns per-message failure (STYLE habit 3): an error
 is recorded with its attempt and the message is queued again after the retry policy's
-delay, or parked as failed for an operator; it is never dropped. A message's result row
-and its ``done`` status are committed in one transaction, so a crash leaves either both
-or neither, and an unfinished claim is taken again when its lease runs out.
+delay, or parked as failed for an operator; it is never dropped. The result rows of a
+batch and their ``done`` statuses are committed in one transaction, so a crash leaves
+either both or neither, and an unfinished claim is taken again when its lease runs out.
 
 Stopping (``stop`` set by SIGTERM or SIGINT) finishes the message in hand and gives the
 rest of the batch back as pending without counting an attempt.  A database that goes away
@@ -29,12 +29,12 @@ from sqlmodel import Session
 
 from triage.db.engine import make_engine
 from triage.db.models import Message, utcnow
-from triage.db.queries import claim_batch, fail_message, finish_message, park_abandoned, release_claims
+from triage.db.queries import claim_batch, fail_message, finish_messages, park_abandoned, release_claims
 from triage.errors import TriageError, UnreadableMessage
 from triage.logs import error_text
 from triage.output import result_record
 from triage.pipeline import TriageContext, triage
-from triage.retry import RetryPolicy, backoff_seconds
+from triage.retry import RetryPolicy, backoff_seconds, is_transient
 from triage.settings import Settings
 from triage.wakeup import waiter_for
 
@@ -56,41 +56,82 @@ class Claims:
                                       base_seconds=settings.worker_retry_seconds))
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A message triaged and not yet committed: its triage_result columns and when its work began."""
+
+    message: Message
+    row: dict
+    started: float
+
+
 def process_batch(engine: Engine, context: TriageContext, worker_id: str, limit: int = 10,
                   lease_seconds: float = 300, policy: RetryPolicy = RetryPolicy(),
                   stop: threading.Event | None = None) -> int:
-    """Claim up to ``limit`` messages in one transaction and process each; how many were claimed.
+    """Claim up to ``limit`` messages, triage each, commit the results together; how many were claimed.
 
-    When ``stop`` is set between two messages, the ones not started are given back.
+    One commit per batch rather than per message halves the database's share of the work.
+    When ``stop`` is set between two messages, the results so far are committed and the
+    messages not started are given back.
     """
     with Session(engine, expire_on_commit=False) as session, session.begin():
         park_abandoned(session, policy.max_attempts)
         claimed = claim_batch(session, worker_id, limit, lease_seconds)
+    finished = []
     for position, message in enumerate(claimed):
         if stop is not None and stop.is_set():
             give_back(engine, worker_id, [later.id for later in claimed[position:]])
             break
-        process_one(engine, context, worker_id, message, policy)
+        if (item := triage_one(engine, worker_id, message, context, policy)) is not None:
+            finished.append(item)
+    commit_finished(engine, worker_id, finished, policy)
     return len(claimed)
 
 
 def process_one(engine: Engine, context: TriageContext, worker_id: str, message: Message,
                 policy: RetryPolicy) -> None:
     """Triage one claimed message and commit its result, or record why it failed."""
+    if (item := triage_one(engine, worker_id, message, context, policy)) is not None:
+        commit_finished(engine, worker_id, [item], policy)
+
+
+def triage_one(engine: Engine, worker_id: str, message: Message, context: TriageContext,
+               policy: RetryPolicy) -> Finished | None:
+    """The message triaged, or None when it failed and its failure was recorded."""
     started = time.perf_counter()
     try:
-        row = triage_row(message, context)
-        with Session(engine) as session, session.begin():
-            if not finish_message(session, message.id, worker_id, row):
-                log.warning("claim lost; result left to the worker holding it",
-                            extra={"message_id": message.id, "worker": worker_id})
-                session.rollback()
-                return
+        return Finished(message, triage_row(message, context), started)
     except Exception as error:  # noqa: BLE001 - the one loop that owns per-message failure
         record_failure(engine, worker_id, message, error, policy, started)
+        return None
+
+
+def commit_finished(engine: Engine, worker_id: str, finished: list[Finished], policy: RetryPolicy) -> None:
+    """Commit the results and done statuses of ``finished`` in one transaction.
+
+    When the database refuses the batch for good (a value it will never take), the results
+    are committed one by one, so that only the message at fault fails; when it refuses one
+    message, or for the moment (a lock timeout), the failure is recorded for the policy.
+    """
+    if not finished:
         return
-    log.info("message done", extra={"message_id": message.id, "worker": worker_id, "attempt": message.attempts,
-                                    "status": "done", "duration_ms": elapsed_ms(started)})
+    try:
+        with Session(engine) as session, session.begin():
+            done = set(finish_messages(session, worker_id, {item.message.id: item.row for item in finished}))
+    except DBAPIError as error:
+        if len(finished) > 1 and not is_transient(error):
+            for item in finished:
+                commit_finished(engine, worker_id, [item], policy)
+            return
+        for item in finished:
+            record_failure(engine, worker_id, item.message, error, policy, item.started)
+        return
+    for item in finished:
+        context = {"message_id": item.message.id, "worker": worker_id, "attempt": item.message.attempts}
+        if item.message.id in done:
+            log.info("message done", extra={**context, "status": "done", "duration_ms": elapsed_ms(item.started)})
+        else:
+            log.warning("claim lost; result left to the worker holding it", extra=context)
 
 
 def record_failure(engine: Engine, worker_id: str, message: Message, error: Exception, policy: RetryPolicy,

@@ -25,7 +25,7 @@ from triage.db.store import store_message
 from triage.pipeline import context_for
 from triage.retry import RetryPolicy
 from triage.settings import Settings
-from triage.worker import process_batch, process_one
+from triage.worker import Finished, commit_finished, process_batch, process_one, triage_row
 
 FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "eml").glob("*.eml"))
 NO_WAIT = RetryPolicy(max_attempts=3, base_seconds=0)
@@ -164,6 +164,23 @@ def test_transient_error_is_retried_after_its_delay_and_then_succeeds(engine, co
     assert (message.status, message.attempts, message.last_error) == (MessageStatus.done.value, 2, None)
     assert [row.message_id for row in results(engine)] == [message.id]
     impatient.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_result_the_database_refuses_fails_only_its_own_message(engine, context):
+    """A batch whose results are committed together, one of them too long for its column: the others are
+    done, and that one is parked at once with PostgreSQL's error."""
+    store_all(engine, distinct_messages(3))
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        claimed = claim_batch(session, "w1", limit=3, lease_seconds=300)
+    finished = [Finished(message, triage_row(message, context), started=0.0) for message in claimed]
+    finished[1] = Finished(claimed[1], {**finished[1].row, "topic": "x" * 65}, started=0.0)
+    commit_finished(engine, "w1", finished, NO_WAIT)
+    first, refused, third = messages(engine)
+    assert (first.status, third.status) == (MessageStatus.done.value, MessageStatus.done.value)
+    assert (refused.status, refused.attempts) == (MessageStatus.failed.value, 1)
+    assert refused.last_error.startswith("StringDataRightTruncation")
+    assert sorted(row.message_id for row in results(engine)) == [first.id, third.id]
 
 
 def test_stopping_gives_back_the_claims_not_started_without_counting_an_attempt(engine, context):

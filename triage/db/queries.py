@@ -117,19 +117,22 @@ def notify_new(session: Session) -> None:
         session.execute(text(f"NOTIFY {NEW_MESSAGE_CHANNEL}"))
 
 
-def finish_message(session: Session, message_id: int, worker_id: str, row: dict) -> bool:
-    """Store the triage row (once: ON CONFLICT DO NOTHING) and mark the message done.
+def finish_messages(session: Session, worker_id: str, rows: dict[int, dict]) -> list[int]:
+    """Mark the messages of ``rows`` done and store their triage rows (once each); the ids done.
 
-    False when ``worker_id`` no longer holds the claim; the caller then rolls back and
-    leaves the message to the worker that claimed it again.
+    Only messages ``worker_id`` still holds are done; one whose claim was taken by another
+    worker after its lease ran out is left to that worker, and its row is not stored.
     """
-    result = (_insert(session)(TriageRow).values(message_id=message_id, created_at=utcnow(), **row)
-              .on_conflict_do_nothing(index_elements=["message_id"]))
-    session.execute(result)
-    done = (update(Message).where(Message.id == message_id, Message.claimed_by == worker_id,
-                                  Message.status == PROCESSING)
-            .values(status=DONE, lease_expires_at=None, last_error=None))
-    return session.execute(done).rowcount == 1
+    done = session.scalars(update(Message).where(Message.id.in_(rows), Message.claimed_by == worker_id,
+                                                 Message.status == PROCESSING)
+                           .values(status=DONE, lease_expires_at=None, last_error=None)
+                           .returning(Message.id).execution_options(synchronize_session=False)).all()
+    if done:
+        now = utcnow()
+        session.execute(_insert(session)(TriageRow).values([{"message_id": message_id, "created_at": now,
+                                                             **rows[message_id]} for message_id in done])
+                        .on_conflict_do_nothing(index_elements=["message_id"]))
+    return list(done)
 
 
 def fail_message(session: Session, message_id: int, worker_id: str, error: str, retry_at: datetime | None) -> None:
