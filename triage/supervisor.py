@@ -2,13 +2,13 @@
 
 Why processes: triage is CPU-bound Python, so threads share one core through the GIL;
 processes use every core and fail alone.  Why fork after loading rather than load in each
-child: measured on the 2-core VM with the corpus model, loading takes 5.5 s and leaves a
-process at 306 MB resident; a child forked from a warmed-up parent shares those pages
-copy-on-write and adds about 35-55 MB of its own after triaging a few hundred messages
-(its Pss about 110-120 MB), against 306 MB and 5.5 s per child loading its own copy.  So
-the parent loads the model once, triages a few built-in messages to warm the lazy parts
-(spaCy pipelines, vectorizer caches), and then only forks and waits: it stays
-single-threaded, so forking again later is safe.
+child: measured on the 2-core VM with the corpus model, loading takes 4-6 s and leaves a
+process at 306 MB resident, while a child forked from the loaded, warmed-up parent shares
+those pages copy-on-write and, after triaging 1,500 messages, holds 36 MB of its own
+(296 MB resident, Pss 121 MB with two children, 87 MB with four).  So the parent loads the
+model once, triages a few built-in messages to build the lazy parts (an extraction
+pipeline per language), and then only forks and waits: it starts no thread, so
+forking again later is safe.
 
 Each child opens its own database engine and runs ``triage.worker.run_worker``.  SIGTERM
 or SIGINT to the parent is passed to the children, which finish the message in hand, give
