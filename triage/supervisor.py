@@ -25,7 +25,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from triage.extract.pipeline import pipeline as extraction_pipeline
 from triage.model_ops import load_or_train
@@ -53,7 +53,7 @@ class Slot:
     pid: int = 0
     started: float = 0.0
     failures: int = 0
-    restart_at: float = field(default=0.0)
+    restart_at: float = 0.0
 
 
 def warm_up(context: TriageContext) -> None:
@@ -79,12 +79,25 @@ def supervise(settings: Settings, context: TriageContext, concurrency: int, stop
               parent: int | None = None) -> int:
     """Run ``concurrency`` worker processes until ``stop`` is set; 0 when all ended cleanly.
 
-    With ``parent``, also stop once that process is gone (``triage run`` died).
+    With ``parent``, also stop once that process is gone (``triage run`` died).  The
+    workers are stopped however this ends, an error in the parent included.
     """
+    if stop.is_set():
+        return 0
     started = time.perf_counter()
     warm_up(context)
     log.info("warmed up", extra={"duration_ms": elapsed_ms(started)})
     slots = [Slot(index) for index in range(concurrency)]
+    try:
+        keep_running(slots, settings, context, stop, parent)
+    finally:
+        status = shut_down(slots, settings.worker_stop_seconds)
+    return status
+
+
+def keep_running(slots: list[Slot], settings: Settings, context: TriageContext, stop: threading.Event,
+                 parent: int | None) -> None:
+    """Start each slot's worker, and start it again after a backoff when it dies, until ``stop``."""
     while not stop.is_set():
         for slot in slots:
             if slot.pid == 0 and time.monotonic() >= slot.restart_at:
@@ -92,9 +105,8 @@ def supervise(settings: Settings, context: TriageContext, concurrency: int, stop
         reap(slots, stop)
         if parent is not None and os.getppid() != parent:
             log.warning("parent gone; stopping", extra={"parent_pid": parent})
-            break
+            return
         stop.wait(0.2)
-    return shut_down(slots, settings.worker_stop_seconds)
 
 
 def spawn_supervisor(settings: Settings, concurrency: int) -> int:
@@ -129,7 +141,12 @@ def start(slot: Slot, settings: Settings, context: TriageContext) -> None:
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:
-        os._exit(child_main(settings, context, slot.index, parent))
+        # The child must never return into the parent's loop, whatever happens in it.
+        code = 1
+        try:
+            code = child_main(settings, context, slot.index, parent)
+        finally:
+            os._exit(code)
     slot.pid, slot.started = pid, time.monotonic()
     log.info("worker process started", extra={"slot": slot.index, "child_pid": pid})
 
