@@ -70,7 +70,7 @@ def process_batch(engine: Engine, context: TriageContext, worker_id: str, limit:
                   stop: threading.Event | None = None) -> int:
     """Claim up to ``limit`` messages, triage each, commit the results together; how many were claimed.
 
-    One commit per batch rather than per message halves the database's share of the work.
+    One commit per batch rather than per message spares the database most of its share of the work.
     When ``stop`` is set between two messages, the results so far are committed and the
     messages not started are given back.
     """
@@ -127,11 +127,11 @@ def commit_finished(engine: Engine, worker_id: str, finished: list[Finished], po
             record_failure(engine, worker_id, item.message, error, policy, item.started)
         return
     for item in finished:
-        context = {"message_id": item.message.id, "worker": worker_id, "attempt": item.message.attempts}
+        fields = {"message_id": item.message.id, "worker": worker_id, "attempt": item.message.attempts}
         if item.message.id in done:
-            log.info("message done", extra={**context, "status": "done", "duration_ms": elapsed_ms(item.started)})
+            log.info("message done", extra={**fields, "status": "done", "duration_ms": elapsed_ms(item.started)})
         else:
-            log.warning("claim lost; result left to the worker holding it", extra=context)
+            log.warning("claim lost; result left to the worker holding it", extra=fields)
 
 
 def record_failure(engine: Engine, worker_id: str, message: Message, error: Exception, policy: RetryPolicy,
