@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 import threading
@@ -149,28 +148,35 @@ def evaluate_command(
     say(f"report: {page}")
 
 
+LogFormatOption = Annotated[LogFormat | None, typer.Option(
+    "--log-format", help="Log lines as text or json, one object per line (default: the log_format setting).")]
+
+
+def start_logging(settings: Settings, log_format: LogFormat | None) -> None:
+    """Logs to stderr in the format the option gives, else the setting's."""
+    configure_logging(log_format.value if log_format else settings.log_format)
+
+
 @app.command()
-def receive() -> None:
+def receive(log_format: LogFormatOption = None) -> None:
     """Receive mail by SMTP (LMTP if configured) into the queue until SIGTERM or SIGINT."""
     settings = Settings()
+    start_logging(settings, log_format)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    # aiosmtpd's own log repeats every command line; ours has one line per message.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = start_receiver(settings, engine)
     stop_on_signals().wait()
     controller.stop()
 
 
 @app.command()
-def poll() -> None:
+def poll(log_format: LogFormatOption = None) -> None:
     """Read the configured IMAP folders into the queue, IDLE or polling, until SIGTERM or SIGINT."""
     settings = Settings()
+    start_logging(settings, log_format)
     check_imap_settings(settings)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     run_pollers(settings, engine, stop_on_signals())
 
 
@@ -196,15 +202,6 @@ def send_sample_command(
 
 Concurrency = Annotated[int, typer.Option(
     "--concurrency", min=1, help="Worker processes, forked from one parent that loads the model (default 1).")]
-LogFormatOption = Annotated[LogFormat | None, typer.Option(
-    "--log-format", help="Log lines as text or json, one object per line (default: the log_format setting).")]
-
-
-def start_logging(settings: Settings, log_format: LogFormat | None) -> None:
-    """Logs to stderr in the format the option gives, else the setting's."""
-    configure_logging(log_format.value if log_format else settings.log_format)
-
-
 def migrate(settings: Settings) -> None:
     """Bring the schema up to date with an engine of its own, closed before any fork."""
     engine = make_engine(settings.database_url)

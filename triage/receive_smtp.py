@@ -60,7 +60,8 @@ class StoreHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if not self.accepts(address):
-            log.info("rcpt refused peer=%s rcpt=%r code=550", peer_ip(session), address)
+            # The domain tells an operator what was misaddressed; the address itself is not logged.
+            log.info("rcpt refused peer=%s domain=%r code=550", peer_ip(session), address.rpartition("@")[2][:255])
             return REPLY_UNKNOWN_RECIPIENT
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)

@@ -47,6 +47,6 @@ def test_receive_stores_what_send_sample_sends_and_stops_on_sigterm(database_url
     assert (sent.returncode, sent.stdout) == (0, b"250 2.0.0 Stored\n"), sent.stderr.decode(errors="replace")
     assert (refused.returncode, refused.stdout) == (1, b"550 5.1.1 Recipient not accepted here\n")
     assert receiver.returncode == 0, log.decode(errors="replace")
-    assert b"triage.smtp INFO data peer=127.0.0.1" in log
+    assert b"INFO triage.smtp data peer=127.0.0.1" in log and b"x@elsewhere" not in log
     with Session(engine) as session:
         assert session.exec(select(Message.source)).all() == ["smtp:127.0.0.1"]

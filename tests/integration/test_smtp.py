@@ -314,7 +314,7 @@ def test_swaks_delivers_a_sample(start, engine, protocol):
 
 
 def test_logs_name_peer_size_and_code_never_the_body(start, engine, caplog):
-    """Each message gives one triage.smtp line with peer, size and reply code, without its text."""
+    """Each message gives one triage.smtp line with peer, size and reply code, without its text or addresses."""
     caplog.set_level(logging.INFO, logger="triage.smtp")
     settings = start()
     raw = mail("logged", b"My balance is 4242.17 and my password hint is tulip\r\n")
@@ -322,8 +322,8 @@ def test_logs_name_peer_size_and_code_never_the_body(start, engine, caplog):
     deliver(settings, raw, to="stranger@elsewhere.example")
     lines = [record.getMessage() for record in caplog.records if record.name == "triage.smtp"]
     assert f"data peer=127.0.0.1 protocol=smtp size={len(raw)} rcpts=1 code=250 reply='Stored'" in lines
-    assert "rcpt refused peer=127.0.0.1 rcpt='stranger@elsewhere.example' code=550" in lines
-    assert not any("4242" in line or "tulip" in line for line in lines)
+    assert "rcpt refused peer=127.0.0.1 domain='elsewhere.example' code=550" in lines
+    assert not any("4242" in line or "tulip" in line or "stranger" in line for line in lines)
 
 
 def test_port_in_use_is_a_configuration_error(tmp_path):
