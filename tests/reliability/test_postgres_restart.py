@@ -13,7 +13,7 @@ import time
 
 from tests.commands import free_port
 from tests.dovecot import port_open, wait_until
-from tests.reliability.processes import LEASE_SETTING, Service, run_command, service_environment
+from tests.reliability.processes import LEASE_SETTING, run_command, service_environment
 from tests.reliability.queue import assert_each_triaged_once, fixture_mail
 
 BEFORE, AFTER = 300, 300

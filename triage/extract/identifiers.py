@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from triage.extract.pipeline import PATTERNS, pipeline
+from triage.extract.prepare import candidate_windows, spaced_punctuation
 from triage.extract.tables import order_id_cells
 
 NUMBER = re.compile(PATTERNS["number_6_12"])
@@ -34,22 +35,10 @@ TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
 # A reference written as parts joined by hyphens or underscores: not one of ours.
 GLUED = re.compile(r"\w[-_]\w")
-# "No. 123", "ord. no 123": the dot of an abbreviation before a number is not a sentence end.
-ABBREVIATION_DOT = re.compile(r"\b(%s)\.(\s*)(?=\d|[Nn][or]\b|#)" % "|".join(
-    form for word in PATTERNS["abbreviated_number_words"] for form in {word, word.capitalize(), word.upper()}))
-EXECUTION = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d(?!\d)")
-# Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.
-# Commas and colons between two digits stay (1,500.00 and 10:02:15).  The separator comes
-# first in the pattern, so the engine scans for it rather than testing every position.
-GLUE = re.compile(r"[;|/](?<=\S.)(?=\S)|[,:](?<=[^\d\s].)(?=\S)|[,:](?<=\S.)(?=[^\d\s])")
 BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":", "№", "#", "n°", "nº", "no", "no.", "n", "°"})
 KINDS = ("account", "order", "execution", "transaction")
 MAX_CHARS = 100_000
 VOCAB_LIMIT = 300_000
-# Where an identifier can be: six digits in a row, or the start of an execution id.
-CANDIDATE = re.compile(r"\d{6}|[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.")  # no IGNORECASE: twice as fast
-# Every pattern reads at most a dozen tokens before its number and a few after it.
-CONTEXT_BEFORE, CONTEXT_AFTER = 120, 40
 
 
 @dataclass(frozen=True)
@@ -97,40 +86,6 @@ def fresh_pipeline(language: str):
         pipeline.cache_clear()
         nlp = pipeline(language)
     return nlp
-
-
-def spaced_punctuation(text: str) -> str:
-    """Text with spaces around the punctuation of pasted JSON, CSV and lists, so each value is a
-    word; execution ids, whose format is exact, are set apart whatever they are glued to; the
-    dot of "No." and "ord." goes, so that it does not end a sentence for the matcher."""
-    text = ABBREVIATION_DOT.sub(lambda match: match.group(1) + (match.group(2) or " "), text)
-    text = EXECUTION.sub(lambda match: f" {match.group()} ", text)
-    return GLUE.sub(lambda match: f" {match.group()} ", text)
-
-
-def candidate_windows(text: str) -> str:
-    """The stretches of ``text`` around possible identifiers, in order, one per paragraph.
-
-    The matcher's patterns never reach further than a dozen tokens from a number, so only
-    the words near six-digit runs need tokenizing and matching: most of a long email is
-    skipped, which is what makes extraction cheap.  Windows are widened to whole words and
-    merged when they touch, so a list of numbers stays one stretch.
-    """
-    stretches: list[list[int]] = []
-    for match in CANDIDATE.finditer(text):
-        start, end = max(0, match.start() - CONTEXT_BEFORE), min(len(text), match.end() + CONTEXT_AFTER)
-        if stretches and start <= stretches[-1][1]:
-            stretches[-1][1] = max(stretches[-1][1], end)
-        else:
-            stretches.append([start, end])
-    pieces = []
-    for start, end in stretches:
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
-        while end < len(text) and not text[end].isspace():
-            end += 1
-        pieces.append(text[start:end])
-    return "\n\n".join(pieces)
 
 
 def canonical(kind: str, span: Span) -> str:
