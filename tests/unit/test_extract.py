@@ -179,6 +179,17 @@ def test_execution_ids_glued_into_pasted_data():
     assert list(found.execution_ids) == ["0000e0d5.6553a1b2.01.01", "0000c1d4.667a0b12.01.01"]
 
 
+def test_in_a_mail_about_orders_a_bare_number_is_one_more_order():
+    """"the other one, 5512093377, filled" - but dates, round quantities and identity numbers stay out."""
+    text = ("order 5512093366 was not filled at my limit. the other one i sent with it, 5512093377, filled. "
+            "statement 20250314, quantity 1000000, my cédula 1020456789, call me 9161234567")
+    assert list(extract("", text, "en").order_ids) == ["5512093366", "5512093377"]
+
+
+def test_a_mail_with_no_order_or_transfer_keeps_its_bare_numbers_out():
+    assert extract("", "my DNI is 12345678, the other number 5512093377 is my old one", "es") == extract("", "", "es")
+
+
 def test_signature_and_quoted_history_do_not_count():
     """An account in the signature and an order in the quoted reply are not the client's new request."""
     message = EmailMessage()

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy
+
+from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
 
 from triage.extract.pipeline import PATTERNS, pipeline
@@ -31,8 +34,17 @@ TRADE_WORDS = frozenset(PATTERNS["trade_words"])
 NUMBER_FIRST = frozenset({"order:number-then-trade"})
 ORDER_OR_TRANSFER = frozenset(PATTERNS["order_or_transfer_words"])
 TRANSFER_CONTEXT = frozenset(PATTERNS["transfer_context_words"])
+# The same word lists as spaCy string hashes, for reading a doc's LOWER array directly.
+NOT_IDENTIFIER_IDS = frozenset(map(hash_string, NOT_IDENTIFIER))
+ORDER_IDS = frozenset(map(hash_string, ORDER_WORDS | TRADE_WORDS))
+TRANSACTION_IDS = frozenset(map(hash_string, TRANSACTION_WORDS))
+TRANSFER_IDS = frozenset(map(hash_string, TRANSFER_WORDS))
+ORDER_OR_TRANSFER_IDS = frozenset(map(hash_string, ORDER_OR_TRANSFER))
+TRANSFER_CONTEXT_IDS = frozenset(map(hash_string, TRANSFER_CONTEXT))
 TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
+# 20250314, 31122024: a compact date, not an identifier.
+DATE = re.compile(r"^(?:(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d\d)$")
 # A reference written as parts joined by hyphens or underscores: not one of ours.
 GLUED = re.compile(r"\w[-_]\w")
 BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":", "№", "#", "n°", "nº", "no", "no.", "n", "°"})
@@ -108,6 +120,7 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
     in_account = {token.i for span in accounts for token in span}
     claims: dict[int, tuple[str, str, Span]] = {}
     voided: set[int] = set()
+    words = _lower_hashes(doc)
     # Spans that carry their kind come first, shortest first; an id word whose kind is told
     # further back ("pending") only takes a number nothing else claimed.
     for span in sorted(doc.spans["identifiers"], key=lambda span: (span.label_.startswith("pending"), len(span))):
@@ -126,18 +139,20 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
             if end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, text, end):
                 continue
             # "order rejected [ticket #5120987]": the nearer word says what the number is.
-            if any(token.lower_ in NOT_IDENTIFIER for token in span[1:-1]):
+            if any(word in NOT_IDENTIFIER_IDS for word in words[span.start + 1:span.end - 1]):
                 voided.add(end)
                 continue
         # "trade reference 123456": a reference of an order is the order's number.
         if kind == "transaction" and span.start > 0 and doc[span.start - 1].lower_ in ORDER_WORDS:
             kind, label = "order", "order:word-before-reference"
-        # "заявка на вывод 50219384": a request to withdraw or transfer is a transaction.
-        elif kind == "order" and any(token.lower_ in TRANSFER_WORDS for token in span[1:-1]):
+        # "заявка на вывод 50219384", "заявка 50219384 на вывод": a request to withdraw or
+        # transfer is a transaction.
+        elif kind == "order" and any(word in TRANSFER_IDS
+                                     for word in words[span.start + 1:span.end - 1] + words[end + 1:end + 4]):
             kind, label = "transaction", "transaction:transfer-request"
         # "el banco me dio ... el número de operación 611490027": an operation of a bank transfer.
-        elif kind == "order" and span[0].lower_ in ORDER_OR_TRANSFER and any(
-                token.lower_ in TRANSFER_CONTEXT for token in doc[max(0, span.start - TRANSFER_CONTEXT_REACH):end]):
+        elif kind == "order" and words[span.start] in ORDER_OR_TRANSFER_IDS and any(
+                word in TRANSFER_CONTEXT_IDS for word in words[max(0, span.start - TRANSFER_CONTEXT_REACH):end]):
             kind, label = "transaction", "transaction:transfer-operation"
         if end not in claims:
             claims[end] = (kind, label, span if end == span.end - 1 else doc[end:end + 1])
@@ -145,6 +160,7 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
                 _extend_list(doc, end, kind, label, claims)
     _bulleted_lists(doc, text, claims, in_account | voided)
     _table_cells(doc, text, claims, in_account | voided)
+    _bare_numbers(doc, text, claims, in_account | voided)
     return claims
 
 
@@ -154,17 +170,51 @@ def _is_amount(doc: Doc, index: int) -> bool:
     return after in CURRENCY_AFTER or before in CURRENCY_BEFORE
 
 
-def _kind_told_before(doc: Doc, start: int) -> str | None:
+def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
+    """"The other one, 4410298866, filled": in a mail that speaks of orders, a long number
+    with no context of its own is one more order (or transfer, by the nearest word before).
+
+    Numbers next to a ticket, phone, bank or identity word, dates, round quantities
+    (1000000), amounts and references joined to other parts stay out; so does every number
+    of a mail in which nothing was found to be an order or transfer.
+    """
+    if not any(kind in ("order", "transaction") for kind, _, _ in claims.values()):
+        return
+    digits, lengths = doc.to_array(["IS_DIGIT", "LENGTH"]).T  # no Token objects for the rest
+    for index in numpy.flatnonzero((digits == 1) & (lengths >= 6) & (lengths <= 12)):
+        index = int(index)
+        number = doc[index].text
+        if (index in claims or index in taken or DATE.match(number) or number.endswith("0000")
+                or _is_amount(doc, index) or _glued_to_letters(doc, text, index)):
+            continue
+        if any(word in NOT_IDENTIFIER_IDS for word in _lower_hashes(doc)[max(0, index - 4):index]):
+            continue
+        kind = _kind_told_before(doc, index, reach=len(doc))
+        if kind is not None:
+            claims[index] = (kind, f"{kind}:bare-number-in-{kind}-mail", doc[index:index + 1])
+
+
+def _kind_told_before(doc: Doc, start: int, reach: int = TELLING_REACH) -> str | None:
     """The kind of the nearest order or transfer word in the words before ``start``, if any;
-    none when a ticket, phone or bank word comes first ("account number 483920175")."""
-    for token in reversed(doc[max(0, start - TELLING_REACH):start]):
-        if token.lower_ in NOT_IDENTIFIER:
+    none when a ticket, phone or bank word comes first ("account number 483920175").
+
+    Reads the words' hashes, so no Token objects are made on the way back.
+    """
+    for word in reversed(_lower_hashes(doc)[max(0, start - reach):start]):
+        if word in NOT_IDENTIFIER_IDS:
             return None
-        if token.lower_ in ORDER_WORDS or token.lower_ in TRADE_WORDS:
+        if word in ORDER_IDS:
             return "order"
-        if token.lower_ in TRANSACTION_WORDS:
+        if word in TRANSACTION_IDS:
             return "transaction"
     return None
+
+
+def _lower_hashes(doc: Doc) -> list[int]:
+    """The hash of each token's lower-case form, computed once per doc."""
+    if "lower_hashes" not in doc.user_data:
+        doc.user_data["lower_hashes"] = doc.to_array(["LOWER"]).tolist()
+    return doc.user_data["lower_hashes"]
 
 
 def _glued_to_letters(doc: Doc, text: str, index: int) -> bool:
