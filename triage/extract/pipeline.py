@@ -18,7 +18,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.vocab import Vocab
 from spacy.util import compile_infix_regex, compile_prefix_regex
 
@@ -96,7 +96,7 @@ class IdentifierMatcher:
             self.matcher.add(name, patterns)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
+        spans = self.matcher(doc, as_spans=True)
         doc.spans["identifiers"] = spans
         return doc
 
