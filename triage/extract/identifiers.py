@@ -37,6 +37,7 @@ TRANSFER_CONTEXT = frozenset(PATTERNS["transfer_context_words"])
 # The same word lists as spaCy string hashes, for reading a doc's LOWER array directly.
 NOT_IDENTIFIER_IDS = frozenset(map(hash_string, NOT_IDENTIFIER))
 ORDER_IDS = frozenset(map(hash_string, ORDER_WORDS | TRADE_WORDS))
+ORDER_ONLY_IDS = frozenset(map(hash_string, ORDER_WORDS))
 TRANSACTION_IDS = frozenset(map(hash_string, TRANSACTION_WORDS))
 TRANSFER_IDS = frozenset(map(hash_string, TRANSFER_WORDS))
 ORDER_OR_TRANSFER_IDS = frozenset(map(hash_string, ORDER_OR_TRANSFER))
@@ -115,47 +116,48 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
 
     ``text`` is the doc's text, passed along because ``doc.text`` is rebuilt on each call.
     """
-    accounts = [span for span in doc.spans["identifiers"] if span.label_ == "account:split"
-                or span.label_ == "account:token" and FORMATS["account"].match(span.text)]
-    in_account = {token.i for span in accounts for token in span}
+    matches = [(span.label_, span.start, span.end) for span in doc.spans["identifiers"]]
+    in_account = {index for label, start, end in matches if label == "account:split"
+                  or label == "account:token" and FORMATS["account"].match(doc[start].text)
+                  for index in range(start, end)}
     claims: dict[int, tuple[str, str, Span]] = {}
     voided: set[int] = set()
     words = _lower_hashes(doc)
     # Spans that carry their kind come first, shortest first; an id word whose kind is told
     # further back ("pending") only takes a number nothing else claimed.
-    for span in sorted(doc.spans["identifiers"], key=lambda span: (span.label_.startswith("pending"), len(span))):
-        kind, label = span.label_.partition(":")[0], span.label_
+    for label, start, stop in sorted(matches, key=lambda match: (match[0].startswith("pending"), match[2] - match[1])):
+        kind = label.partition(":")[0]
         if kind == "pending":
-            kind = _kind_told_before(doc, span.start)
+            kind = _kind_told_before(doc, start)
             if kind is None:
                 continue
             label = f"{kind}:id-word-after-{kind}-word"
         if label.endswith(":token") and not FORMATS[kind].match(
-                span.text.lower() if kind == "execution" else span.text):
+                doc[start].text.lower() if kind == "execution" else doc[start].text):
             continue
         # The number is the span's last token, except in a pasted line that starts with it.
-        end = span.start if label in NUMBER_FIRST else span.end - 1
+        end = start if label in NUMBER_FIRST else stop - 1
         if kind in ("order", "transaction"):
             if end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, text, end):
                 continue
             # "order rejected [ticket #5120987]": the nearer word says what the number is.
-            if any(word in NOT_IDENTIFIER_IDS for word in words[span.start + 1:span.end - 1]):
+            if any(word in NOT_IDENTIFIER_IDS for word in words[start + 1:stop - 1]):
                 voided.add(end)
                 continue
         # "trade reference 123456": a reference of an order is the order's number.
-        if kind == "transaction" and span.start > 0 and doc[span.start - 1].lower_ in ORDER_WORDS:
+        if kind == "transaction" and start > 0 and words[start - 1] in ORDER_ONLY_IDS:
             kind, label = "order", "order:word-before-reference"
         # "заявка на вывод 50219384", "заявка 50219384 на вывод": a request to withdraw or
         # transfer is a transaction.
         elif kind == "order" and any(word in TRANSFER_IDS
-                                     for word in words[span.start + 1:span.end - 1] + words[end + 1:end + 4]):
+                                     for word in words[start + 1:stop - 1] + words[end + 1:end + 4]):
             kind, label = "transaction", "transaction:transfer-request"
         # "el banco me dio ... el número de operación 611490027": an operation of a bank transfer.
-        elif kind == "order" and words[span.start] in ORDER_OR_TRANSFER_IDS and any(
-                word in TRANSFER_CONTEXT_IDS for word in words[max(0, span.start - TRANSFER_CONTEXT_REACH):end]):
+        elif kind == "order" and words[start] in ORDER_OR_TRANSFER_IDS and any(
+                word in TRANSFER_CONTEXT_IDS for word in words[max(0, start - TRANSFER_CONTEXT_REACH):end]):
             kind, label = "transaction", "transaction:transfer-operation"
         if end not in claims:
-            claims[end] = (kind, label, span if end == span.end - 1 else doc[end:end + 1])
+            claims[end] = (kind, label, doc[start:stop] if end == stop - 1 else doc[end:end + 1])
             if kind in ("order", "transaction"):
                 _extend_list(doc, end, kind, label, claims)
     _bulleted_lists(doc, text, claims, in_account | voided)
