@@ -223,6 +223,8 @@ def _glued_to_letters(doc: Doc, text: str, index: int) -> bool:
     """True for digits inside a longer reference: ``UBS-20250603-0087721``, ``240619-004417``."""
     token = doc[index]
     start, end = token.idx, token.idx + len(token.text)
+    if text[start - 1:start] not in ("-", "_") and text[end:end + 1] not in ("-", "_"):
+        return False  # no hyphen or underscore touches it: the common case, decided at once
     while start > 0 and not text[start - 1].isspace():
         start -= 1
     while end < len(text) and not text[end].isspace():

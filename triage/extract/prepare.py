@@ -11,9 +11,12 @@ import re
 from triage.extract.pipeline import PATTERNS
 
 # "No. 123", "ord. no 123": the dot of an abbreviation before a number is not a sentence end.
-ABBREVIATION_DOT = re.compile(r"\b(%s)\.(\s*)(?=\d|[Nn][or]\b|#)" % "|".join(
-    form for word in PATTERNS["abbreviated_number_words"] for form in {word, word.capitalize(), word.upper()}))
+# The dot comes first, so the engine scans for dots rather than trying every word.
+ABBREVIATION_DOT = re.compile(r"\.(?:%s)(\s*)(?=\d|[Nn][or]\b|#)" % "|".join(
+    f"(?<=\\b{form}\\.)" for word in PATTERNS["abbreviated_number_words"]
+    for form in {word, word.capitalize(), word.upper()}))
 EXECUTION = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d(?!\d)")
+EXECUTION_TAIL = re.compile(r"\.[0-9a-fA-F]{8}\.\d\d\.\d\d")  # starts with a dot: a quick first look
 # Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.
 # Commas and colons between two digits stay (1,500.00 and 10:02:15).  The separator comes
 # first in the pattern, so the engine scans for it rather than testing every position.
@@ -28,8 +31,9 @@ def spaced_punctuation(text: str) -> str:
     """Text with spaces around the punctuation of pasted JSON, CSV and lists, so each value is a
     word; execution ids, whose format is exact, are set apart whatever they are glued to; the
     dot of "No." and "ord." goes, so that it does not end a sentence for the matcher."""
-    text = ABBREVIATION_DOT.sub(lambda match: match.group(1) + (match.group(2) or " "), text)
-    text = EXECUTION.sub(lambda match: f" {match.group()} ", text)
+    text = ABBREVIATION_DOT.sub(lambda match: match.group(1) or " ", text)
+    if EXECUTION_TAIL.search(text):
+        text = EXECUTION.sub(lambda match: f" {match.group()} ", text)
     return GLUE.sub(lambda match: f" {match.group()} ", text)
 
 
