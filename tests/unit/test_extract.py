@@ -190,6 +190,13 @@ def test_a_mail_with_no_order_or_transfer_keeps_its_bare_numbers_out():
     assert extract("", "my DNI is 12345678, the other number 5512093377 is my old one", "es") == extract("", "", "es")
 
 
+def test_a_bare_number_explained_after_it_and_one_named_a_ticket_elsewhere():
+    """"7719002315 - this is the order I mean"; the case number in the subject is a case everywhere."""
+    found = extract("#88120933", "7719002315 - this is the order I mean. Re my case #88120933, "
+                                 "call 89161234567 on 20250314", "en")
+    assert list(found.order_ids) == ["7719002315"] and not found.transaction_ids
+
+
 def test_signature_and_quoted_history_do_not_count():
     """An account in the signature and an order in the quoted reply are not the client's new request."""
     message = EmailMessage()

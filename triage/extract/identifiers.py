@@ -46,6 +46,8 @@ TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
 # 20250314, 31122024: a compact date, not an identifier.
 DATE = re.compile(r"^(?:(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d\d)$")
+# 89161234567, 79161234567: a Russian or Kazakh mobile number written without separators.
+PHONE = re.compile(r"^[78]9\d{9}$")
 # A reference written as parts joined by hyphens or underscores: not one of ours.
 GLUED = re.compile(r"\w[-_]\w")
 BULLETS = frozenset({"-", "–", "—", "•", "*", "·", ".", ")", ":", "№", "#", "n°", "nº", "no", "no.", "n", "°"})
@@ -138,7 +140,8 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
         # The number is the span's last token, except in a pasted line that starts with it.
         end = start if label in NUMBER_FIRST else stop - 1
         if kind in ("order", "transaction"):
-            if end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, text, end):
+            if (end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, text, end)
+                    or DATE.match(doc[end].text)):
                 continue
             # "order rejected [ticket #5120987]": the nearer word says what the number is.
             if any(word in NOT_IDENTIFIER_IDS for word in words[start + 1:stop - 1]):
@@ -178,20 +181,24 @@ def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
 
     Numbers next to a ticket, phone, bank or identity word, dates, round quantities
     (1000000), amounts and references joined to other parts stay out; so does every number
-    of a mail in which nothing was found to be an order or transfer.
+    of a mail that names no order at all.
     """
-    if not any(kind in ("order", "transaction") for kind, _, _ in claims.values()):
+    words = _lower_hashes(doc)
+    if not any(kind in ("order", "transaction") for kind, _, _ in claims.values()) and ORDER_IDS.isdisjoint(words):
         return
     digits, lengths = doc.to_array(["IS_DIGIT", "LENGTH"]).T  # no Token objects for the rest
-    for index in numpy.flatnonzero((digits == 1) & (lengths >= 6) & (lengths <= 12)):
-        index = int(index)
+    candidates = [int(index) for index in numpy.flatnonzero((digits == 1) & (lengths >= 6) & (lengths <= 12))]
+    # A number named a ticket, phone or passport anywhere is that everywhere ("#88933012 |
+    # Re my case #88933012").
+    named_otherwise = {doc[index].text for index in candidates
+                       if any(word in NOT_IDENTIFIER_IDS for word in words[max(0, index - 5):index])}
+    for index in candidates:
         number = doc[index].text
-        if (index in claims or index in taken or DATE.match(number) or number.endswith("0000")
-                or _is_amount(doc, index) or _glued_to_letters(doc, text, index)):
+        if (index in claims or index in taken or number in named_otherwise or DATE.match(number)
+                or number.endswith("0000") or PHONE.match(number) or _is_amount(doc, index)
+                or _glued_to_letters(doc, text, index)):
             continue
-        if any(word in NOT_IDENTIFIER_IDS for word in _lower_hashes(doc)[max(0, index - 4):index]):
-            continue
-        kind = _kind_told_before(doc, index, reach=len(doc))
+        kind = _kind_told_before(doc, index, reach=len(doc)) or _kind_told_after(doc, index)
         if kind is not None:
             claims[index] = (kind, f"{kind}:bare-number-in-{kind}-mail", doc[index:index + 1])
 
@@ -205,6 +212,16 @@ def _kind_told_before(doc: Doc, start: int, reach: int = TELLING_REACH) -> str |
     for word in reversed(_lower_hashes(doc)[max(0, start - reach):start]):
         if word in NOT_IDENTIFIER_IDS:
             return None
+        if word in ORDER_IDS:
+            return "order"
+        if word in TRANSACTION_IDS:
+            return "transaction"
+    return None
+
+
+def _kind_told_after(doc: Doc, index: int) -> str | None:
+    """"7719002315 — this is the order I mean": the nearest order or transfer word after it."""
+    for word in _lower_hashes(doc)[index + 1:]:
         if word in ORDER_IDS:
             return "order"
         if word in TRANSACTION_IDS:
