@@ -177,7 +177,7 @@ def _is_amount(doc: Doc, index: int) -> bool:
 
 def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
     """"The other one, 4410298866, filled": in a mail that speaks of orders, a long number
-    with no context of its own is one more order (or transfer, by the nearest word before).
+    with no context of its own is one more order, when the nearest telling word is an order's.
 
     Numbers next to a ticket, phone, bank or identity word, dates, round quantities
     (1000000), amounts and references joined to other parts stay out; so does every number
@@ -199,7 +199,7 @@ def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
                 or _glued_to_letters(doc, text, index)):
             continue
         kind = _kind_told_before(doc, index, reach=len(doc)) or _kind_told_after(doc, index)
-        if kind is not None:
+        if kind == "order":  # transfer references are named as such; a bare number near one is not
             claims[index] = (kind, f"{kind}:bare-number-in-{kind}-mail", doc[index:index + 1])
 
 
