@@ -13,8 +13,8 @@ forking again later is safe.
 Each child opens its own database engine and runs ``triage.worker.run_worker``.  SIGTERM
 or SIGINT to the parent is passed to the children, which finish the message in hand, give
 back the rest of their batch and exit; a child still busy after ``worker_stop_seconds``
-is killed, and its claims wait out their lease.  A child that dies otherwise is started
-again after 0.5, 1, 2 ... up to 30 s (the delay resets once a child has lived a minute).
+is killed, and its claims wait out their lease.  A child that dies otherwise has its
+claims' leases ended at once (the next worker takes them) and is started again after 0.5, 1, 2 ... up to 30 s (the delay resets once a child has lived a minute).
 A child whose parent has died stops by itself.
 """
 
@@ -27,12 +27,17 @@ import threading
 import time
 from dataclasses import dataclass
 
+from sqlmodel import Session
+
+from triage.db.engine import make_engine
+from triage.db.queries import expire_claims
 from triage.extract.pipeline import pipeline as extraction_pipeline
 from triage.model_ops import load_or_train
 from triage.pipeline import TriageContext, context_for, triage
 from triage.retry import backoff_seconds
 from triage.settings import Settings
-from triage.worker import elapsed_ms, run_worker
+from triage.logs import error_text
+from triage.worker import elapsed_ms, run_worker, worker_id
 
 log = logging.getLogger("triage.supervisor")
 
@@ -102,7 +107,7 @@ def keep_running(slots: list[Slot], settings: Settings, context: TriageContext, 
         for slot in slots:
             if slot.pid == 0 and time.monotonic() >= slot.restart_at:
                 start(slot, settings, context)
-        reap(slots, stop)
+        reap(slots, stop, settings)
         if parent is not None and os.getppid() != parent:
             log.warning("parent gone; stopping", extra={"parent_pid": parent})
             return
@@ -173,8 +178,8 @@ def watch_parent(parent: int, stop: threading.Event) -> None:
             stop.set()
 
 
-def reap(slots: list[Slot], stop: threading.Event) -> None:
-    """Collect ended children and schedule their restart after a backoff."""
+def reap(slots: list[Slot], stop: threading.Event, settings: Settings) -> None:
+    """Collect ended children, free their claims at once and schedule their restart after a backoff."""
     for slot in slots:
         if slot.pid == 0:
             continue
@@ -188,6 +193,25 @@ def reap(slots: list[Slot], stop: threading.Event) -> None:
         if not stop.is_set():
             log.error("worker process died; restarting", extra={
                 "slot": slot.index, "child_pid": pid, "exit": describe_status(status), "restart_in": delay})
+            expire_claims_of(settings, worker_id(slot.index, pid))
+
+
+def expire_claims_of(settings: Settings, worker: str) -> None:
+    """End a dead worker's leases so its messages wait seconds, not the lease, for another worker.
+
+    A short-lived engine of its own: the parent holds no connection across the forks it makes.
+    If the database cannot be reached now, the leases run out as usual.
+    """
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            expired = expire_claims(session, worker)
+        log.info("claims of a dead worker expired", extra={"worker": worker, "messages": expired})
+    except Exception as error:  # noqa: BLE001 - the lease is the fallback
+        log.warning("could not expire a dead worker's claims; they wait out their lease",
+                    extra={"worker": worker, "error": error_text(error)})
+    finally:
+        engine.dispose()
 
 
 def shut_down(slots: list[Slot], grace_seconds: float) -> int:

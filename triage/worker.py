@@ -176,9 +176,9 @@ def elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
-def worker_id(index: int = 0) -> str:
+def worker_id(index: int = 0, pid: int | None = None) -> str:
     """A name for one worker that is unique across hosts and processes: host:pid:index."""
-    return f"{socket.gethostname()}:{os.getpid()}:{index}"[:128]
+    return f"{socket.gethostname()}:{pid or os.getpid()}:{index}"[:128]
 
 
 def run_worker(settings: Settings, stop: threading.Event, context: TriageContext, index: int = 0) -> None:

@@ -92,6 +92,18 @@ def park_abandoned(session: Session, max_attempts: int) -> int:
     return session.execute(abandoned).rowcount
 
 
+def expire_claims(session: Session, worker_id: str) -> int:
+    """End the leases of a dead worker's claims now, so that others take them at once; how many.
+
+    The attempt stays counted: the message may be what killed the worker, and
+    ``park_abandoned`` parks it once that has happened too often.
+    """
+    expired = (update(Message).where(Message.claimed_by == worker_id, Message.status == PROCESSING)
+               .values(lease_expires_at=utcnow())
+               .execution_options(synchronize_session=False))
+    return session.execute(expired).rowcount
+
+
 def release_claims(session: Session, worker_id: str, ids: Sequence[int] | None = None) -> int:
     """Give ``worker_id``'s unfinished claims (or those of ``ids``) back as pending; how many.
 
