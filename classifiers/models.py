@@ -18,11 +18,11 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
+from classifiers.calibration import SEED
 from classifiers.cues import UrgencyCues
 from classifiers.ordinal import OrdinalClassifier
 from classifiers.vectorize import CharGramTfidf
 
-SEED = 20261124
 CUE_WEIGHT = 0.5
 TOPIC_WEIGHT = 0.5
 

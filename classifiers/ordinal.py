@@ -15,7 +15,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-SEED = 20261124
+from classifiers.calibration import SEED
+
 
 
 class OrdinalClassifier(BaseEstimator, ClassifierMixin):

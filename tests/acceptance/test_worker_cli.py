@@ -30,6 +30,7 @@ from triage.retry import RetryPolicy
 from triage.settings import Settings
 from triage.worker import process_batch
 from tests.commands import run_triage
+from tests.dovecot import wait_until
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "eml").glob("*.eml"))[:3]
 
@@ -151,7 +152,7 @@ class Workers:
 
     def children(self, count: int = 2) -> list[int]:
         """The pids of the first ``count`` worker processes, once the parent has started them."""
-        wait_until(lambda: len(self.events("worker process started")) >= count)
+        wait_until(lambda: len(self.events("worker process started")) >= count, f"{count} worker processes", 120)
         return [event["child_pid"] for event in self.events("worker process started")]
 
     def stop(self) -> int:
@@ -163,13 +164,6 @@ class Workers:
 def log_lines(log: Path) -> list[dict]:
     """Every line of a JSON log, parsed: a line that is not a JSON object fails the test."""
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-
-
-def wait_until(condition, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.2)
 
 
 def pid_of(worker_name: str | None) -> int:
@@ -198,14 +192,14 @@ def test_two_worker_processes_triage_each_message_once_and_stop_cleanly(pg_envir
     raws = distinct_mail(300)
     store.fill(raws)
     first = Workers(pg_environment, tmp_path / "first.log")
-    wait_until(lambda: store.done() >= 30)
+    wait_until(lambda: store.done() >= 30, "30 messages done", 120)
     assert first.stop() == 0
     stored = store.messages()
     assert {message.status for message in stored} <= {"done", "pending"}
     assert {(message.attempts, message.claimed_by) for message in stored if message.status == "pending"} <= {(0, None)}
 
     second = Workers(pg_environment, tmp_path / "second.log")
-    wait_until(lambda: store.done() == len(raws))
+    wait_until(lambda: store.done() == len(raws), "every message done", 120)
     assert second.stop() == 0
     stored = store.messages()
     assert {(message.status, message.attempts) for message in stored} == {("done", 1)}
@@ -242,7 +236,7 @@ def test_a_killed_worker_process_is_restarted_and_its_messages_are_triaged_witho
     held = kill_while_holding_claims(victim, store)
     assert held, "the worker never held a claim"
 
-    wait_until(lambda: store.done() == 200)
+    wait_until(lambda: store.done() == 200, "every message done", 120)
     assert len(workers.children(3)) == 3, "the killed worker was not replaced"
     assert workers.stop() == 0
     stored = store.messages()

@@ -140,8 +140,7 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
         # The number is the span's last token, except in a pasted line that starts with it.
         end = start if label in NUMBER_FIRST else stop - 1
         if kind in ("order", "transaction"):
-            if (end in in_account or end in voided or _is_amount(doc, end) or _glued_to_letters(doc, text, end)
-                    or DATE.match(doc[end].text)):
+            if end in in_account or end in voided or _something_else(doc, text, end):
                 continue
             # "order rejected [ticket #5120987]": the nearer word says what the number is.
             if any(word in NOT_IDENTIFIER_IDS for word in words[start + 1:stop - 1]):
@@ -169,6 +168,11 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
     return claims
 
 
+def _something_else(doc: Doc, text: str, index: int) -> bool:
+    """A number that is an amount, a compact date or part of a longer reference, whatever word precedes it."""
+    return _is_amount(doc, index) or bool(DATE.match(doc[index].text)) or _glued_to_letters(doc, text, index)
+
+
 def _is_amount(doc: Doc, index: int) -> bool:
     after = doc[index + 1].lower_ if index + 1 < len(doc) else ""
     before = doc[index - 1].lower_ if index > 0 else ""
@@ -194,11 +198,10 @@ def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
                        if any(word in NOT_IDENTIFIER_IDS for word in words[max(0, index - 5):index])}
     for index in candidates:
         number = doc[index].text
-        if (index in claims or index in taken or number in named_otherwise or DATE.match(number)
-                or number.endswith("0000") or PHONE.match(number) or _is_amount(doc, index)
-                or _glued_to_letters(doc, text, index)):
+        if (index in claims or index in taken or number in named_otherwise or number.endswith("0000")
+                or PHONE.match(number) or _something_else(doc, text, index)):
             continue
-        kind = _kind_told_before(doc, index, reach=len(doc)) or _kind_told_after(doc, index)
+        kind = _kind_told_before(doc, index, reach=len(doc)) or _nearest_kind(_lower_hashes(doc)[index + 1:])
         if kind == "order":  # transfer references are named as such; a bare number near one is not
             claims[index] = (kind, f"{kind}:bare-number-in-{kind}-mail", doc[index:index + 1])
 
@@ -209,19 +212,15 @@ def _kind_told_before(doc: Doc, start: int, reach: int = TELLING_REACH) -> str |
 
     Reads the words' hashes, so no Token objects are made on the way back.
     """
-    for word in reversed(_lower_hashes(doc)[max(0, start - reach):start]):
-        if word in NOT_IDENTIFIER_IDS:
+    return _nearest_kind(reversed(_lower_hashes(doc)[max(0, start - reach):start]), NOT_IDENTIFIER_IDS)
+
+
+def _nearest_kind(words, stop_words: frozenset[int] = frozenset()) -> str | None:
+    """The kind of the first order or transfer word among ``words`` (hashes, nearest first);
+    none when a word of ``stop_words`` comes first."""
+    for word in words:
+        if word in stop_words:
             return None
-        if word in ORDER_IDS:
-            return "order"
-        if word in TRANSACTION_IDS:
-            return "transaction"
-    return None
-
-
-def _kind_told_after(doc: Doc, index: int) -> str | None:
-    """"7719002315 — this is the order I mean": the nearest order or transfer word after it."""
-    for word in _lower_hashes(doc)[index + 1:]:
         if word in ORDER_IDS:
             return "order"
         if word in TRANSACTION_IDS:
