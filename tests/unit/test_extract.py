@@ -232,3 +232,20 @@ def test_the_pipeline_is_rebuilt_when_its_vocabulary_grows_too_large(monkeypatch
         found = extract("", f"order {5510000000 + number} on U66{number:05d}", "en")
         assert list(found.order_ids) == [str(5510000000 + number)]
     assert pipeline("en") is not before
+
+
+@pytest.mark.parametrize(("text", "label", "reach"), [
+    ("order {} 5510432291", "order:context", 6),
+    ("withdrawal {} reference 7730418826", "transaction:id-word", 6),
+    ("withdrawal reference {} 7730418826", "transaction:id-word", 6),
+])
+def test_a_context_word_reaches_six_words_and_no_further(text, label, reach):
+    """The matcher's filler is unbounded ("*", for speed); the bound is applied to its matches."""
+    from triage.extract.pipeline import pipeline
+
+    def labels(words: int) -> set[str]:
+        doc = pipeline("en")(text.format(" ".join(["placed"] * words)))
+        return {span.label_ for span in doc.spans["identifiers"]}
+
+    assert label in labels(reach)
+    assert label not in labels(reach + 1)
