@@ -249,3 +249,45 @@ def test_a_context_word_reaches_six_words_and_no_further(text, label, reach):
 
     assert label in labels(reach)
     assert label not in labels(reach + 1)
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("Прошу проверить исполнение по двум поручениям от 03.10.2026: 5512340 и 5512388.", "ru", ["5512340", "5512388"]),
+    ("po prikazam 7781203345 i 7781203390 net otveta", "ru", ["7781203345", "7781203390"]),
+    ("ORDER ID-7781203345 rejected, my ordr 7781203352 too", "en", ["7781203345", "7781203352"]),
+    ("the stop (ref 66120934) never triggered", "en", ["66120934"]),
+    ("GTC 5509812 still working after I sent the cxl", "en", ["5509812"]),
+    ("Там ордерок 4410928 висит, и сделочка 4410931 задвоилась", "ru", ["4410928", "4410931"]),
+    ("VTA  GGAL  150  Nro. Op. 2291034478  Neto ARS", "es", ["2291034478"]),
+    ("The order ticket number it showed was 5531207.", "en", ["5531207"]),
+])
+def test_more_ways_of_naming_an_order(text, language, expected):
+    """Case forms and slang, an id word joined by a hyphen, order types with a reference, the TWS order ticket."""
+    assert list(extract("", text, language).order_ids) == expected
+
+
+def test_a_confirmation_is_a_trade_when_a_trade_is_told_beside_it():
+    trade = extract("", "I sold 40 shares of XOM on Monday for my wife. The confirmation number is 8812034471.", "en")
+    after = extract("", "It carries confirmation number 8812034488 for a purchase of 300 KO.", "en")
+    deposit = extract("", "My deposit confirmation number is 8812034495, sent from Chase.", "en")
+    assert list(trade.order_ids) == ["8812034471"] and not trade.transaction_ids
+    assert list(after.order_ids) == ["8812034488"]
+    assert list(deposit.transaction_ids) == ["8812034495"] and not deposit.order_ids
+
+
+def test_a_pasted_order_screen_gives_its_id_the_order_kind():
+    """Field lines: "Cantidad" names its own line's value, not the ID two lines below."""
+    text = "Así lo veo en la app:\n  Orden: Venta\n  Cantidad: 15\n  Precio: 88,10\n  ID: 3390128874\n  Estado: Cancelada"
+    assert list(extract("", text, "es").order_ids) == ["3390128874"]
+
+
+def test_a_csv_row_keeps_its_account_and_a_call_or_firm_number_is_nobody_s():
+    found = extract("", "U7712034,20261003,MSFT,BUY,5,402.10,7730012291", "en")
+    assert list(found.account_ids) == ["U7712034"]
+    assert extract("", "Мне дали номер звонка 7781203, а заявка на покупку всё ещё висит.", "ru").order_ids == ()
+    assert extract("", "Our FCA firm reference number is 771203, about the transfer.", "en").transaction_ids == ()
+
+
+def test_an_execution_id_with_letters_before_a_dot_is_one_word():
+    found = extract("", "the report shows exec id 0001c2d4.6a7f12bc.01.01 for the fill", "en")
+    assert list(found.execution_ids) == ["0001c2d4.6a7f12bc.01.01"]

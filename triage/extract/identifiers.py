@@ -42,6 +42,12 @@ TRANSACTION_IDS = frozenset(map(hash_string, TRANSACTION_WORDS))
 TRANSFER_IDS = frozenset(map(hash_string, TRANSFER_WORDS))
 ORDER_OR_TRANSFER_IDS = frozenset(map(hash_string, ORDER_OR_TRANSFER))
 TRANSFER_CONTEXT_IDS = frozenset(map(hash_string, TRANSFER_CONTEXT))
+# Words of money moving, which make a request after its number a transfer request ("заявка
+# 50219384 на вывод"), where a bare "request" or "solicitud" does not.
+MOVEMENT_IDS = TRANSFER_IDS & TRANSFER_CONTEXT_IDS
+ORDER_TICKET_IDS = frozenset(map(hash_string, PATTERNS["order_ticket_words"]))
+TRANSFER_OR_TRADE_IDS = frozenset(map(hash_string, PATTERNS["transfer_or_trade_words"]))
+OPENING_IDS = frozenset(map(hash_string, ("(", "[")))
 TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
 # 20250314, 31122024: a compact date, not an identifier.
@@ -130,7 +136,7 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
     for label, start, stop in sorted(matches, key=lambda match: (match[0].startswith("pending"), match[2] - match[1])):
         kind = label.partition(":")[0]
         if kind == "pending":
-            kind = _kind_told_before(doc, start)
+            kind = _kind_told_before(doc, start, stop_on_this_line_only=True)
             if kind is None:
                 continue
             label = f"{kind}:id-word-after-{kind}-word"
@@ -142,22 +148,31 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
         if kind in ("order", "transaction"):
             if end in in_account or end in voided or _something_else(doc, text, end):
                 continue
-            # "order rejected [ticket #5120987]": the nearer word says what the number is.
-            if any(word in NOT_IDENTIFIER_IDS for word in words[start + 1:stop - 1]):
+            # "order rejected [ticket #5120987]", "our firm reference 845512": the nearer word
+            # says what the number is.
+            if _named_otherwise(words, start, stop, kind):
                 voided.add(end)
                 continue
-        # "trade reference 123456": a reference of an order is the order's number.
-        if kind == "transaction" and start > 0 and words[start - 1] in ORDER_ONLY_IDS:
+        # "trade reference 123456", "the limit (ref 55190273)": a reference of an order is the
+        # order's number.
+        if kind == "transaction" and _word_before(words, start) in ORDER_IDS:
             kind, label = "order", "order:word-before-reference"
         # "заявка на вывод 50219384", "заявка 50219384 на вывод": a request to withdraw or
         # transfer is a transaction.
-        elif kind == "order" and any(word in TRANSFER_IDS
-                                     for word in words[start + 1:stop - 1] + words[end + 1:end + 4]):
+        elif kind == "order" and (any(word in TRANSFER_IDS for word in words[start + 1:stop - 1])
+                                  or any(word in MOVEMENT_IDS for word in words[end + 1:end + 4])):
             kind, label = "transaction", "transaction:transfer-request"
         # "el banco me dio ... el número de operación 611490027": an operation of a bank transfer.
         elif kind == "order" and words[start] in ORDER_OR_TRANSFER_IDS and any(
                 word in TRANSFER_CONTEXT_IDS for word in words[max(0, start - TRANSFER_CONTEXT_REACH):end]):
             kind, label = "transaction", "transaction:transfer-operation"
+        # "I bought 20 shares ... The confirmation number I was given was 1199027734",
+        # "confirmation number 550019273 for a sale of": the confirmation of a trade, not of
+        # a deposit.
+        elif kind == "transaction" and any(word in TRANSFER_OR_TRADE_IDS for word in words[start:stop - 1]) \
+                and "order" in (_nearest_kind(reversed(words[max(0, start - TELLING_REACH):start])),
+                                _nearest_kind(words[end + 1:end + 7])):
+            kind, label = "order", "order:trade-confirmation"
         if end not in claims:
             claims[end] = (kind, label, doc[start:stop] if end == stop - 1 else doc[end:end + 1])
             if kind in ("order", "transaction"):
@@ -166,6 +181,25 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
     _table_cells(doc, text, claims, in_account | voided)
     _bare_numbers(doc, text, claims, in_account | voided)
     return claims
+
+
+def _named_otherwise(words: list[int], start: int, stop: int, kind: str) -> bool:
+    """A ticket, phone, bank or identity word between a context word and its number, or right
+    before a reference word ("our firm reference 845512"); "the order ticket" (where orders
+    are entered) is an order's."""
+    between = words[start + 1:stop - 1]
+    if between and between[0] in ORDER_TICKET_IDS and words[start] in ORDER_ONLY_IDS:
+        between = between[1:]
+    return any(word in NOT_IDENTIFIER_IDS for word in between) or (
+        kind == "transaction" and start > 0 and words[start - 1] in NOT_IDENTIFIER_IDS)
+
+
+def _word_before(words: list[int], start: int) -> int | None:
+    """The word before ``start``, over an opening bracket: "limit (ref ...)" reads "limit"."""
+    before = start - 1
+    if before > 0 and words[before] in OPENING_IDS:
+        before -= 1
+    return words[before] if before >= 0 else None
 
 
 def _something_else(doc: Doc, text: str, index: int) -> bool:
@@ -201,18 +235,40 @@ def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
         if (index in claims or index in taken or number in named_otherwise or number.endswith("0000")
                 or PHONE.match(number) or _something_else(doc, text, index)):
             continue
-        kind = _kind_told_before(doc, index, reach=len(doc)) or _nearest_kind(_lower_hashes(doc)[index + 1:])
+        kind = _kind_told_before(doc, index, reach=len(doc)) or _nearest_kind(words[index + 1:])
         if kind == "order":  # transfer references are named as such; a bare number near one is not
             claims[index] = (kind, f"{kind}:bare-number-in-{kind}-mail", doc[index:index + 1])
 
 
-def _kind_told_before(doc: Doc, start: int, reach: int = TELLING_REACH) -> str | None:
+def _kind_told_before(doc: Doc, start: int, reach: int = TELLING_REACH, stop_on_this_line_only: bool = False) -> str | None:
     """The kind of the nearest order or transfer word in the words before ``start``, if any;
     none when a ticket, phone or bank word comes first ("account number 483920175").
 
-    Reads the words' hashes, so no Token objects are made on the way back.
+    With ``stop_on_this_line_only``, such a word on an earlier line does not stop the walk: in a
+    pasted screen ("Orden: Compra / Cantidad: 2 / ID: 1891009112") it names its own line's
+    value.  Reads the words' hashes, so no Token objects are made on the way back.
     """
-    return _nearest_kind(reversed(_lower_hashes(doc)[max(0, start - reach):start]), NOT_IDENTIFIER_IDS)
+    words, first = _lower_hashes(doc), max(0, start - reach)
+    if not stop_on_this_line_only:
+        return _nearest_kind(reversed(words[first:start]), NOT_IDENTIFIER_IDS)
+    breaks = _line_breaks(doc)
+    for index in range(start - 1, first - 1, -1):
+        if index in breaks:
+            return _nearest_kind(reversed(words[first:index]))
+        if words[index] in NOT_IDENTIFIER_IDS:
+            return None
+        kind = _nearest_kind((words[index],))
+        if kind:
+            return kind
+    return None
+
+
+def _line_breaks(doc: Doc) -> frozenset[int]:
+    """Positions of the whitespace tokens that hold a line break."""
+    if "line_breaks" not in doc.user_data:
+        spaces = numpy.flatnonzero(doc.to_array(["IS_SPACE"]))
+        doc.user_data["line_breaks"] = frozenset(int(i) for i in spaces if "\n" in doc[int(i)].text)
+    return doc.user_data["line_breaks"]
 
 
 def _nearest_kind(words, stop_words: frozenset[int] = frozenset()) -> str | None:

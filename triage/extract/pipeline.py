@@ -28,6 +28,7 @@ MAX_FILLER = 6
 FILLED = frozenset({"order:context", "transaction:context", "transaction:id-word"})
 ID_WORDS = frozenset(PATTERNS["id_words"])
 NEEDS_ID_WORDS = frozenset(PATTERNS["transaction_needs_id_word"])
+EXECUTION_ID = re.compile(r"^[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d$")
 EXTRA_PREFIXES = [r"#", r"№", r"nº"]
 CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 EXTRA_INFIXES = [r"(?<=[A-Za-zА-Яа-я]):(?=\d)", r"(?<=[A-Za-zА-Яа-я]{2})\.(?=\d)", r"(?<=[A-Za-z])=(?=\d)", r"(?<=[#№])(?=\d)",
@@ -132,5 +133,7 @@ def pipeline(language: str) -> Language:
     # pattern reads, and English read "id" as "I'd" and split it in two.  Without them
     # spaCy skips its special-case pass over every doc: tokenizing is three times faster.
     nlp.tokenizer.rules = {}
+    # An execution id is one word, though its dots would otherwise split it ("690c12ab.01").
+    nlp.tokenizer.token_match = EXECUTION_ID.match
     nlp.add_pipe("triage_identifiers")
     return nlp

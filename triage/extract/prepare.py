@@ -15,13 +15,20 @@ from triage.extract.pipeline import PATTERNS
 ABBREVIATION_DOT = re.compile(r"\.(?:%s)(\s*)(?=\d|[Nn][or]\b|#)" % "|".join(
     f"(?<=\\b{form}\\.)" for word in PATTERNS["abbreviated_number_words"]
     for form in {word, word.capitalize(), word.upper()}))
+# "Order Id-6622019045", "ref-55190273": the hyphen of an id word before its number is not
+# the hyphen of a lettered reference ("UBS-20250603"), which is never ours.
+ID_HYPHEN = re.compile(r"-(?:%s)(?=\d)" % "|".join(
+    f"(?<=\\b{form}-)" for word in ("id", "no", "nr", "nro", "ref", "num")
+    for form in (word, word.capitalize(), word.upper())))
 EXECUTION = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d(?!\d)")
 EXECUTION_TAIL = re.compile(r"\.[0-9a-fA-F]{8}\.\d\d\.\d\d")  # starts with a dot: a quick first look
 # Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.
-# Commas and colons between two digits stay (1,500.00 and 10:02:15).  The separator comes
+# Commas and colons between two digits stay (1,500.00, 71,25 and 10:02:15), unless four
+# digits or more follow a comma, as in a CSV row (U8830215,20251106).  The separator comes
 # first in the pattern, one character class, so the engine scans for it rather than trying
 # each alternative at every position (four times faster).
-GLUE = re.compile(r"[;|/,:](?:(?<=[;|/])(?<=\S.)(?=\S)|(?<=[^\d\s][,:])(?=\S)|(?<=\S[,:])(?=[^\d\s]))")
+GLUE = re.compile(r"[;|/,:](?:(?<=[;|/])(?<=\S.)(?=\S)|(?<=[^\d\s][,:])(?=\S)|(?<=\S[,:])(?=[^\d\s])"
+                  r"|(?<=\d,)(?=\d\d\d\d))")
 # Where an identifier can be: six digits or more in a row, or the start of an execution id
 # (looked for only when the text has an execution id's tail: the alternative is tried at
 # every position and triples the cost).
@@ -36,6 +43,7 @@ def spaced_punctuation(text: str) -> str:
     word; execution ids, whose format is exact, are set apart whatever they are glued to; the
     dot of "No." and "ord." goes, so that it does not end a sentence for the matcher."""
     text = ABBREVIATION_DOT.sub(lambda match: match.group(1) or " ", text)
+    text = ID_HYPHEN.sub(" - ", text)
     if EXECUTION_TAIL.search(text):
         text = EXECUTION.sub(lambda match: f" {match.group()} ", text)
     return GLUE.sub(lambda match: f" {match.group()} ", text)
