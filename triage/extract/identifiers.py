@@ -240,7 +240,8 @@ def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
             claims[index] = (kind, f"{kind}:bare-number-in-{kind}-mail", doc[index:index + 1])
 
 
-def _kind_told_before(doc: Doc, start: int, reach: int = TELLING_REACH, stop_on_this_line_only: bool = False) -> str | None:
+def _kind_told_before(doc: Doc, start: int, reach: int = TELLING_REACH,
+                      stop_on_this_line_only: bool = False) -> str | None:
     """The kind of the nearest order or transfer word in the words before ``start``, if any;
     none when a ticket, phone or bank word comes first ("account number 483920175").
 

@@ -28,7 +28,7 @@ MAX_FILLER = 6
 FILLED = frozenset({"order:context", "transaction:context", "transaction:id-word"})
 ID_WORDS = frozenset(PATTERNS["id_words"])
 NEEDS_ID_WORDS = frozenset(PATTERNS["transaction_needs_id_word"])
-EXECUTION_ID = re.compile(r"^[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d$")
+EXECUTION_ID = re.compile(PATTERNS["execution_token"], re.IGNORECASE)
 EXTRA_PREFIXES = [r"#", r"№", r"nº"]
 CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 EXTRA_INFIXES = [r"(?<=[A-Za-zА-Яа-я]):(?=\d)", r"(?<=[A-Za-zА-Яа-я]{2})\.(?=\d)", r"(?<=[A-Za-z])=(?=\d)", r"(?<=[#№])(?=\d)",
@@ -116,11 +116,12 @@ def within_reach(doc: Doc, label: str, start: int, end: int) -> bool:
         return True
     if label != "transaction:id-word":
         return end - start - 2 <= MAX_FILLER
-    # needs_id ... id_word ... reference, or id_word ... needs_id ... reference
+    # needs_id ... id_word ... reference, or id_word ... needs_id ... reference: some middle
+    # word of the other kind has at most MAX_FILLER words on either side.
     first = doc[start].lower_
     partners = (ID_WORDS if first in NEEDS_ID_WORDS else frozenset()) | (NEEDS_ID_WORDS if first in ID_WORDS else frozenset())
-    return any(doc[middle].lower_ in partners for middle in range(max(start + 1, end - 2 - MAX_FILLER),
-                                                                    min(end - 1, start + 2 + MAX_FILLER)))
+    middles = range(max(start + 1, end - 2 - MAX_FILLER), min(end - 1, start + 2 + MAX_FILLER))
+    return any(doc[middle].lower_ in partners for middle in middles)
 
 
 @lru_cache(maxsize=None)
