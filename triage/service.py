@@ -31,6 +31,8 @@ log = logging.getLogger("triage.service")
 def run_service(settings: Settings, concurrency: int, stop: threading.Event) -> int:
     """Serve until ``stop`` is set; the exit status: 0 after a clean stop."""
     supervisor = spawn_supervisor(settings, concurrency)
+    # SIGHUP: look for a newly promoted model now; the supervisor holds the model.
+    signal.signal(signal.SIGHUP, lambda *_: signal_child(supervisor, signal.SIGHUP))
     engine = make_engine(settings.database_url)
     failed = threading.Event()
     try:

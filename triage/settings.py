@@ -106,6 +106,10 @@ class Settings(BaseSettings):
         60, gt=0, description="On SIGTERM, how long workers may take to finish the message in hand before "
         "they are killed; their claims then wait out the lease."
     )
+    worker_model_check_seconds: float = Field(
+        10, ge=0, description="How often the workers' supervisor looks whether `triage train` promoted "
+        "another model; it then loads it and replaces the workers one at a time. 0: only on SIGHUP."
+    )
 
     # SMTP/LMTP receiver (`triage receive`, `triage run`): where it listens, whose mail it
     # takes, how much, and optional STARTTLS and AUTH.  It answers 250 only after the raw

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from classifiers.artifacts import MODEL_FILE, activate_version, active_version
 from triage.db.engine import make_engine
 from triage.db.models import Message, TriageRow
 from triage.db.store import store_message
@@ -132,6 +134,11 @@ class Store:
         """How many triage rows each message id has."""
         with Session(self.engine) as session:
             return Counter(session.exec(select(TriageRow.message_id)))
+
+    def model_versions(self) -> list[tuple[int, str]]:
+        """(message id, model version) of every triage result."""
+        with Session(self.engine) as session:
+            return list(session.exec(select(TriageRow.message_id, TriageRow.model_version)))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -264,3 +271,44 @@ def kill_while_holding_claims(pid: int, store: Store) -> set[int]:
         os.kill(pid, signal.SIGCONT)
         time.sleep(0.05)
     return set()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_sighup_workers_move_to_a_newly_promoted_model_and_skip_one_that_does_not_load(
+        pg_environment, trained_models, store, tmp_path):
+    """A promoted model whose file is broken is refused and the workers keep theirs; a good one is loaded and the
+    two workers are replaced one at a time while mail flows: every message triaged once, the later ones by it."""
+    models = tmp_path / "models"
+    shutil.copytree(trained_models, models)
+    first = active_version(models)
+    workers = Workers({**pg_environment, "TRIAGE_MODELS_DIR": str(models), "TRIAGE_WORKER_MODEL_CHECK_SECONDS": "0"},
+                      tmp_path / "worker.log")
+    workers.children()
+    store.fill(distinct_mail(60))
+    wait_until(lambda: store.done() == 60, "the first 60 messages done", 120)
+
+    (models / "broken").mkdir()
+    (models / "broken" / MODEL_FILE).write_bytes(b"not a model")
+    activate_version(models, "broken")
+    workers.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: workers.events("promoted model did not load; workers keep theirs"), "the broken model refused", 60)
+
+    shutil.copytree(models / first, models / "retrained")
+    activate_version(models, "retrained")
+    workers.process.send_signal(signal.SIGHUP)
+    store.fill([b"X-Batch: 2\r\n" + raw for raw in distinct_mail(200)])
+    wait_until(lambda: len(workers.events("worker process stopped for the new model")) == 2, "both workers replaced", 120)
+    workers.children(4)
+    store.fill([b"X-Batch: 3\r\n" + raw for raw in distinct_mail(20)])
+    wait_until(lambda: store.done() == 280, "every message done", 120)
+    assert workers.stop() == 0
+
+    stored = store.messages()
+    assert {(message.status, message.attempts) for message in stored} == {("done", 1)}
+    assert store.results_per_message() == Counter({message.id: 1 for message in stored})
+    versions = dict(store.model_versions())
+    assert {versions[message.id] for message in stored[:60]} == {first}
+    assert {versions[message.id] for message in stored[-20:]} == {"retrained"}
+    started = [event["model_version"] for event in workers.events("worker process started")]
+    assert started == [first, first, "retrained", "retrained"]
+    assert not workers.events("worker process died; restarting")
