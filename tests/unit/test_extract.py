@@ -291,3 +291,12 @@ def test_a_csv_row_keeps_its_account_and_a_call_or_firm_number_is_nobody_s():
 def test_an_execution_id_with_letters_before_a_dot_is_one_word():
     found = extract("", "the report shows exec id 0001c2d4.6a7f12bc.01.01 for the fill", "en")
     assert list(found.execution_ids) == ["0001c2d4.6a7f12bc.01.01"]
+
+
+def test_a_money_movement_word_right_before_its_number_names_a_transfer():
+    """"withdrawal 7712093384 of $2,100": no id word needed; a round number there is an amount."""
+    found = extract("", "Withdrawal 7712093384 of $2,100 is still not here, and so is my deposit 250000.", "en")
+    assert list(found.transaction_ids) == ["7712093384"]
+    assert list(extract("", "Y el retiro nro. 5512093371 por US$ 900 sigue sin llegar.", "es").transaction_ids) == [
+        "5512093371"]
+    assert list(extract("", "Позиционный перевод с номером 66120934 не исполнен.", "ru").transaction_ids) == ["66120934"]

@@ -148,6 +148,9 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
         if kind in ("order", "transaction"):
             if end in in_account or end in voided or _something_else(doc, text, end):
                 continue
+            # "deposit 250000": with no id word, a round number is an amount.
+            if label == "transaction:movement-number" and doc[end].text.endswith("000"):
+                continue
             # "order rejected [ticket #5120987]", "our firm reference 845512": the nearer word
             # says what the number is.
             if _named_otherwise(words, start, stop, kind):

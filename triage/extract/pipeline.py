@@ -71,6 +71,7 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
                True, "OP": "{0,2}"}
     plain_transaction = frozenset(PATTERNS["transaction_words"]) - frozenset(PATTERNS["transaction_needs_id_word"])
     transaction = {flag(lambda text: text.lower() in plain_transaction): True}
+    movement = {word_in("movement_words"): True}
     prefixes = frozenset(PATTERNS["account_prefixes"])
     return {
         "account:token": [[{flag(lambda text: bool(account_token.match(text))): True}]],
@@ -85,6 +86,8 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
         "pending:id-word": [[id_word, {flag(lambda text: text in (":", "is", "es", "-", "—", "был", "—")): True,
                                        "OP": "?"}, reference]],
         "transaction:context": [[transaction, filler, reference]],
+        # "withdrawal 902277415 of $4,200", "вывод 4412318807 прошёл": the word right before.
+        "transaction:movement-number": [[movement, reference]],
         "transaction:id-word": [[needs_id, filler, id_word, filler, reference],
                                 [id_word, filler, needs_id, filler, reference]],
     }
