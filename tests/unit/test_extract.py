@@ -300,3 +300,9 @@ def test_a_money_movement_word_right_before_its_number_names_a_transfer():
     assert list(extract("", "Y el retiro nro. 5512093371 por US$ 900 sigue sin llegar.", "es").transaction_ids) == [
         "5512093371"]
     assert list(extract("", "Позиционный перевод с номером 66120934 не исполнен.", "ru").transaction_ids) == ["66120934"]
+
+
+def test_compact_dates_have_plausible_years():
+    """31122024 and a birth date 15031962 are dates; 30081904, with no plausible year, can be a reference."""
+    assert extract("", "transfer number 31122024 and deposit number 15031962", "en").transaction_ids == ()
+    assert list(extract("", "transfer number 30081904", "en").transaction_ids) == ["30081904"]

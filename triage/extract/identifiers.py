@@ -50,8 +50,10 @@ TRANSFER_OR_TRADE_IDS = frozenset(map(hash_string, PATTERNS["transfer_or_trade_w
 OPENING_IDS = frozenset(map(hash_string, ("(", "[")))
 TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
-# 20250314, 31122024: a compact date, not an identifier.
-DATE = re.compile(r"^(?:(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d\d)$")
+# 20250314, 31122024: a compact date, not an identifier (years 1930-2049: a birth date may
+# be one; 30081904 is a number).
+YEAR = r"(?:19[3-9]\d|20[0-4]\d)"
+DATE = re.compile(rf"^(?:{YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2]){YEAR})$")
 # 89161234567, 79161234567: a Russian or Kazakh mobile number written without separators.
 PHONE = re.compile(r"^[78]9\d{9}$")
 # A reference written as parts joined by hyphens or underscores: not one of ours.
