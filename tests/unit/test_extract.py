@@ -306,3 +306,30 @@ def test_compact_dates_have_plausible_years():
     """31122024 and a birth date 15031962 are dates; 30081904, with no plausible year, can be a reference."""
     assert extract("", "transfer number 31122024 and deposit number 15031962", "en").transaction_ids == ()
     assert list(extract("", "transfer number 30081904", "en").transaction_ids) == ["30081904"]
+
+
+def test_pasted_transfer_history_gives_its_references():
+    """A table with a reference column, and history rows apart by runs of spaces, name transfers; a bank's
+    reference column does not."""
+    table = ("Дата | Тип | Сумма | ID транзакции | Статус\n03.10.2026 | Внутренний | 5000.00 | 7720134 | Выполнен\n"
+             "05.10.2026 | Вывод | 1200.00 | 7720188 | Отменён")
+    assert list(extract("", table, "ru").transaction_ids) == ["7720134", "7720188"]
+    spaced = ("Bank ref        Your ref    Amount\n20261003774411  55120934    GBP 900.00\n\n"
+              "Withdrawal   EUR 300.00   55120990   Cancelled")
+    assert list(extract("", spaced, "en").transaction_ids) == ["55120934", "55120990"]
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("wd req 66012934 for $1,800 to my Chase account is late", "en", ["66012934"]),
+    ("the deposit confirmation 66012977 says Returned", "en", ["66012977"]),
+    ("Oformil vyvod 500 EUR na Revolut, nomer zayavki 66013002, deneg net", "ru", ["66013002"]),
+    ("Платёжным поручением № 114702 от 01.10.2026 перечислено 30 000 USD", "ru", ["114702"]),
+])
+def test_more_ways_of_naming_a_transfer(text, language, expected):
+    found = extract("", text, language)
+    assert list(found.transaction_ids) == expected and not found.order_ids
+
+
+def test_an_order_after_a_withdrawal_is_still_an_order():
+    found = extract("", "Вывод 2 000 USD ещё не завершён, а моя заявка на продажу 9102933475 отклонена.", "ru")
+    assert list(found.order_ids) == ["9102933475"] and not found.transaction_ids

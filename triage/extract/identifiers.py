@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 
 from triage.extract.pipeline import PATTERNS, pipeline
 from triage.extract.prepare import candidate_windows, spaced_punctuation
-from triage.extract.tables import order_id_cells
+from triage.extract.tables import id_cells
 
 NUMBER = re.compile(PATTERNS["number_6_12"])
 FORMATS = {"account": re.compile(PATTERNS["account_token"]), "execution": re.compile(PATTERNS["execution_token"])}
@@ -38,6 +38,8 @@ TRANSFER_CONTEXT = frozenset(PATTERNS["transfer_context_words"])
 NOT_IDENTIFIER_IDS = frozenset(map(hash_string, NOT_IDENTIFIER))
 ORDER_IDS = frozenset(map(hash_string, ORDER_WORDS | TRADE_WORDS))
 ORDER_ONLY_IDS = frozenset(map(hash_string, ORDER_WORDS))
+TRADE_IDS = frozenset(map(hash_string, TRADE_WORDS))
+ID_WORD_IDS = frozenset(map(hash_string, PATTERNS["id_words"]))
 TRANSACTION_IDS = frozenset(map(hash_string, TRANSACTION_WORDS))
 TRANSFER_IDS = frozenset(map(hash_string, TRANSFER_WORDS))
 ORDER_OR_TRANSFER_IDS = frozenset(map(hash_string, ORDER_OR_TRANSFER))
@@ -45,6 +47,13 @@ TRANSFER_CONTEXT_IDS = frozenset(map(hash_string, TRANSFER_CONTEXT))
 # Words of money moving, which make a request after its number a transfer request ("заявка
 # 50219384 на вывод"), where a bare "request" or "solicitud" does not.
 MOVEMENT_IDS = TRANSFER_IDS & TRANSFER_CONTEXT_IDS
+MOVEMENT_WORD_IDS = frozenset(map(hash_string, PATTERNS["movement_words"]))
+REQUEST_IDS = frozenset(map(hash_string, PATTERNS["request_words"]))
+REQUEST_REACH = 12
+# Order and trade words but "cancelled": a transfer can be cancelled too.
+TRADING_IDS = ORDER_IDS - frozenset(map(hash_string, PATTERNS["cancel_words"]))
+# Cells of a pasted table: a tab, a bar, or a run of spaces between them.
+TABLE_ROW = re.compile(r"\t|\||\S {2,}\S")
 ORDER_TICKET_IDS = frozenset(map(hash_string, PATTERNS["order_ticket_words"]))
 TRANSFER_OR_TRADE_IDS = frozenset(map(hash_string, PATTERNS["transfer_or_trade_words"]))
 OPENING_IDS = frozenset(map(hash_string, ("(", "[")))
@@ -167,6 +176,9 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
         elif kind == "order" and (any(word in TRANSFER_IDS for word in words[start + 1:stop - 1])
                                   or any(word in MOVEMENT_IDS for word in words[end + 1:end + 4])):
             kind, label = "transaction", "transaction:transfer-request"
+        # "vyvod 800 EUR na Revolut, nomer zayavki 562301174": the request is the withdrawal's.
+        elif kind == "order" and _request_for_movement(doc, words, start, stop):
+            kind, label = "transaction", "transaction:request-after-movement"
         # "el banco me dio ... el número de operación 611490027": an operation of a bank transfer.
         elif kind == "order" and words[start] in ORDER_OR_TRANSFER_IDS and any(
                 word in TRANSFER_CONTEXT_IDS for word in words[max(0, start - TRANSFER_CONTEXT_REACH):end]):
@@ -185,7 +197,54 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
     _bulleted_lists(doc, text, claims, in_account | voided)
     _table_cells(doc, text, claims, in_account | voided)
     _bare_numbers(doc, text, claims, in_account | voided)
+    _transfer_lines(doc, text, claims, in_account | voided)
     return claims
+
+
+def _request_for_movement(doc: Doc, words: list[int], start: int, stop: int) -> bool:
+    """"vyvod 800 EUR, nomer zayavki 562301174": a numbered заявка whose line tells a withdrawal
+    or transfer shortly before it, with no trade word between them, in it or right after its
+    number ("заявка на продажу 9102938475", "заявка 7730192845 на покупку")."""
+    if not any(word in REQUEST_IDS for word in words[start:stop - 1]) or any(
+            word in TRADE_IDS for word in words[start:stop + 3]):
+        return False
+    if not (start > 0 and words[start - 1] in ID_WORD_IDS) and not any(
+            word in ID_WORD_IDS for word in words[start + 1:stop - 1]):
+        return False
+    breaks = _line_breaks(doc)
+    for index in range(start - 1, max(0, start - REQUEST_REACH) - 1, -1):
+        if index in breaks or words[index] in TRADE_IDS:
+            return False
+        if words[index] in MOVEMENT_WORD_IDS:
+            return True
+    return False
+
+
+def _transfer_lines(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
+    """"Withdrawal  EUR 800.00  562301174  Processed": on a table line pasted from the transfer
+    history (cells apart by tabs, bars or runs of spaces) with a money-movement word and no
+    order or trade word, a long number of its own is the transfer's reference.
+
+    Amounts, dates, phone numbers, round numbers and numbers named otherwise (an account,
+    a case) within five words before stay out.
+    """
+    words = _lower_hashes(doc)
+    if MOVEMENT_WORD_IDS.isdisjoint(words):
+        return
+    for line in _lines(doc):
+        line_words = {words[index] for index in line}
+        if not line or MOVEMENT_WORD_IDS.isdisjoint(line_words) or not TRADING_IDS.isdisjoint(line_words):
+            continue
+        row = text[doc[line[0]].idx:doc[line[-1]].idx + len(doc[line[-1]])]
+        if not TABLE_ROW.search(row):
+            continue
+        for index in line:
+            number = doc[index].text
+            if (index in claims or index in taken or not NUMBER.match(number) or number.endswith("000")
+                    or PHONE.match(number) or _something_else(doc, text, index)
+                    or any(word in NOT_IDENTIFIER_IDS for word in words[max(0, index - 5):index])):
+                continue
+            claims[index] = ("transaction", "transaction:transfer-line", doc[index:index + 1])
 
 
 def _named_otherwise(words: list[int], start: int, stop: int, kind: str) -> bool:
@@ -312,15 +371,15 @@ def _glued_to_letters(doc: Doc, text: str, index: int) -> bool:
 
 
 def _table_cells(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
-    """Numbers in the order-id column of a pasted table (see ``tables.py``) are orders."""
-    offsets = order_id_cells(text)
-    if not offsets:
+    """Numbers in the order-id or reference column of a pasted table (see ``tables.py``)."""
+    cells = id_cells(text)
+    if not cells:
         return
     at = {token.idx: token.i for token in doc if token.is_digit}
-    for offset in offsets:
+    for offset, kind in cells:
         index = at.get(offset)
         if index is not None and index not in claims and index not in taken:
-            claims[index] = ("order", "order:table-column", doc[index:index + 1])
+            claims[index] = (kind, f"{kind}:table-column", doc[index:index + 1])
 
 
 def _lines(doc: Doc) -> list[list[int]]:

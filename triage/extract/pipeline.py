@@ -72,6 +72,7 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
     plain_transaction = frozenset(PATTERNS["transaction_words"]) - frozenset(PATTERNS["transaction_needs_id_word"])
     transaction = {flag(lambda text: text.lower() in plain_transaction): True}
     movement = {word_in("movement_words"): True}
+    movement_tail = {word_in("movement_tail_words"): True, "OP": "?"}  # "deposit confirmation 47991052"
     prefixes = frozenset(PATTERNS["account_prefixes"])
     return {
         "account:token": [[{flag(lambda text: bool(account_token.match(text))): True}]],
@@ -83,11 +84,14 @@ def matcher_patterns(vocab: Vocab) -> dict[str, list[list[dict]]]:
         # A pasted order line: "4410092218 buy 50 ARM lmt 128", "1781124455  BOT 200 PLTR".
         "order:number-then-trade": [[number, bracket, trade]],
         # "...the order was rejected. Number: 1870045512": the kind comes from further back.
+        # The number may stand on the next line ("Withdrawal ID\n558214670").
         "pending:id-word": [[id_word, {flag(lambda text: text in (":", "is", "es", "-", "—", "был", "—")): True,
-                                       "OP": "?"}, reference]],
+                                       "OP": "?"}, {flag(lambda text: text.isspace() and text.count("\n") == 1): True,
+                                                    "OP": "?"}, reference]],
         "transaction:context": [[transaction, filler, reference]],
-        # "withdrawal 902277415 of $4,200", "вывод 4412318807 прошёл": the word right before.
-        "transaction:movement-number": [[movement, reference]],
+        # "withdrawal 902277415 of $4,200", "вывод 4412318807 прошёл", "el depósito es 687120345".
+        "transaction:movement-number": [[movement, movement_tail, {flag(lambda text: text in (
+            ":", "is", "was", "es", "fue", ",", "-", "—", "(", "был", "была")): True, "OP": "?"}, number]],
         "transaction:id-word": [[needs_id, filler, id_word, filler, reference],
                                 [id_word, filler, needs_id, filler, reference]],
     }

@@ -1,10 +1,11 @@
-"""Order ids in tables clients paste from the platform or a report.
+"""Order and transfer ids in tables clients paste from the platform or a report.
 
-Clients copy the trades window or a CSV export into the mail: a header line with an
-"Order ID" (or "IBOrderID", "Номер заявки", "Orden") column, then one row per trade.  A
-number in that column is an order id although no word stands next to it.  The header
-decides the separator (tab, comma, or two or more spaces) and the column; rows follow
-until a blank line or a row of another shape.
+Clients copy the trades window, the transfer history or a CSV export into the mail: a
+header line with an "Order ID" (or "IBOrderID", "Номер заявки", "Orden") or a "Your ref"
+("ID транзакции", "Referencia") column, then one row per trade or transfer.  A number in
+that column is an order or transaction id although no word stands next to it.  The header
+decides the separator (tab, bar, comma, or two or more spaces) and the column; rows
+follow until a blank line or a row of another shape.  A bank's reference column is not ours.
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ import re
 from triage.extract.pipeline import PATTERNS
 
 COLUMNS = frozenset(PATTERNS["order_id_columns"])
+TRANSACTION_COLUMNS = frozenset(PATTERNS["transaction_id_columns"])
 ORDER_WORDS = frozenset(PATTERNS["order_words"])
 ID_WORDS = frozenset(PATTERNS["id_words"])
-SEPARATORS = (re.compile(r"\t"), re.compile(r"\s*[,;]\s*"), re.compile(r" {2,}"))
+BANK_WORDS = frozenset(PATTERNS["bank_words"])
+SEPARATORS = (re.compile(r"\t"), re.compile(r"\s*\|\s*"), re.compile(r"\s*[,;]\s*"), re.compile(r" {2,}"))
 CELL = re.compile(r"\d{6,12}")
 QUOTES = "\"' "
 
 
-def order_id_cells(text: str) -> list[int]:
-    """Character offsets in ``text`` of the cells of an order-id column, in order."""
-    if "\n" not in text or not ("\t" in text or "  " in text or "," in text or ";" in text):
+def id_cells(text: str) -> list[tuple[int, str]]:
+    """(character offset in ``text``, kind) of each cell of an order-id or transaction-id column, in order."""
+    if "\n" not in text or not ("\t" in text or "  " in text or "," in text or ";" in text or "|" in text):
         return []
-    offsets: list[int] = []
+    cells: list[tuple[int, str]] = []
     lines = text.split("\n")
     starts = _line_starts(lines)
     number = 0
@@ -36,27 +39,38 @@ def order_id_cells(text: str) -> list[int]:
         number += 1
         if header is None:
             continue
-        separator, column, width = header
+        separator, columns, width = header
         while number < len(lines) and lines[number].strip():
-            cells = _cells(lines[number], separator)
-            if len(cells) != width:
+            row = _cells(lines[number], separator)
+            if len(row) != width:
                 break
-            start, cell = cells[column]
-            if CELL.fullmatch(cell):
-                offsets.append(starts[number] + start)
+            for column, kind in columns:
+                start, cell = row[column]
+                if CELL.fullmatch(cell):
+                    cells.append((starts[number] + start, kind))
             number += 1
-    return offsets
+    return cells
 
 
-def _header(line: str) -> tuple[re.Pattern, int, int] | None:
-    """(separator, order-id column, number of columns) when ``line`` heads such a table."""
+def _header(line: str) -> tuple[re.Pattern, list[tuple[int, str]], int] | None:
+    """(separator, [(column, kind)], number of columns) when ``line`` heads such a table."""
     for separator in SEPARATORS:
         cells = _cells(line, separator)
         if len(cells) < 3:
             continue
-        for column, (_, cell) in enumerate(cells):
-            if _names_order_ids(cell.lower()):
-                return separator, column, len(cells)
+        columns = [(column, kind) for column, (_, cell) in enumerate(cells)
+                   for kind in (_kind_of_column(cell.lower()),) if kind]
+        if columns:
+            return separator, columns, len(cells)
+    return None
+
+
+def _kind_of_column(name: str) -> str | None:
+    """"order" for a column of order ids, "transaction" for one of transfer references."""
+    if _names_order_ids(name):
+        return "order"
+    if name in TRANSACTION_COLUMNS and not set(name.split()) & BANK_WORDS:
+        return "transaction"
     return None
 
 
