@@ -117,10 +117,13 @@ def _block_kind(lines: list[str], start: int, forward_subject: bool) -> str:
 
 
 def _header_block(lines: list[str], index: int) -> bool:
-    """True when an Outlook-style header block (From, then Sent/Date and Subject) starts here."""
+    """True when an Outlook-style header block starts here: From, then Sent/Date and Subject,
+    or From with Sent/Date on the very next line (a header cut short when pasted)."""
     if index >= len(lines) or not HEADER_FROM.match(lines[index].strip()):
         return False
     following = [line.strip() for line in lines[index + 1:index + 7]]
+    if following and HEADER_DATE.match(following[0]):
+        return True
     return any(HEADER_DATE.match(line) for line in following) and any(
         HEADER_SUBJECT.match(line) for line in following)
 
