@@ -22,10 +22,14 @@ import sklearn
 
 from classifiers.bundle import ModelBundle
 from classifiers.calibration import TemperatureScaled
-from classifiers.models import DEFAULT, build_classifier, build_features, build_urgency_model, slim, urgency_matrix
+from classifiers.models import (DEFAULT, URGENCY_ORDER, build_classifier, build_features, build_urgency_model, slim,
+                                urgency_matrix)
 from classifiers.translit import CYRILLIC, build_translit_model, translit_text
 
 TARGET_CRITICAL_RECALL = 0.95
+# Out-of-fold probabilities come from 3-fold stratified cross-validation: every class
+# needs an example in each fold.
+MIN_PER_CLASS = 3
 MODEL_FORMAT = 1
 
 
@@ -59,9 +63,35 @@ def library_versions() -> dict[str, str]:
             "numpy": np.__version__, "scipy": scipy.__version__, "skops": metadata.version("skops")}
 
 
+class TrainingDataError(ValueError):
+    """Raised when labeled data cannot train the models; the message says what is missing."""
+
+
+def check_training_data(examples: list[Example]) -> None:
+    """Refuse data the models cannot learn from, in the data's own terms, before any fitting:
+    scikit-learn would stop midway with a message about solvers and classes."""
+    problems = []
+    topics, urgencies = Counter(e.topic for e in examples), Counter(e.urgency for e in examples)
+    if len(topics) < 2:
+        problems.append(f"at least two topics are needed, the data has {sorted(topics) or 'none'}")
+    few = sorted(topic for topic, count in topics.items() if count < MIN_PER_CLASS)
+    if few:
+        problems.append(f"each topic needs at least {MIN_PER_CLASS} examples: {', '.join(few)} have fewer")
+    short = [level for level in URGENCY_ORDER if urgencies[level] < MIN_PER_CLASS]
+    if short:
+        problems.append(f"each urgency needs at least {MIN_PER_CLASS} examples: {', '.join(short)} have fewer")
+    latin = Counter(example.lang == "ru" for example in examples if _latin_script(example))
+    if not latin[True] or not latin[False]:
+        problems.append("the translit detector needs Russian written in Latin letters and Latin-script mail in "
+                        "other languages; the data lacks " + ("the first" if not latin[True] else "the second"))
+    if problems:
+        raise TrainingDataError("cannot train on this data: " + "; ".join(problems))
+
+
 def train_bundle(examples: list[Example], classifier: str = DEFAULT,
                  progress: Callable[[str], None] = lambda step: None) -> ModelBundle:
     """Fit features, topic and urgency models, the critical threshold and the translit detector."""
+    check_training_data(examples)
     texts = [example.text for example in examples]
     progress("features")
     features = build_features()
@@ -115,11 +145,16 @@ def train_translit(examples: list[Example]):
     """The translit detector, fitted on the Latin-script examples: Russian or not."""
     texts, labels = [], []
     for example in examples:
-        if CYRILLIC.search(example.plain) or example.lang == "zh" or not re.search(r"[a-zA-Z]", example.plain):
+        if not _latin_script(example):
             continue
         texts.append(translit_text(example.plain))
         labels.append(int(example.lang == "ru"))
     return build_translit_model().fit(texts, labels)
+
+
+def _latin_script(example: Example) -> bool:
+    """Mail the translit detector learns from: Latin letters, no Cyrillic, not Chinese."""
+    return not (CYRILLIC.search(example.plain) or example.lang == "zh" or not re.search(r"[a-zA-Z]", example.plain))
 
 
 def _selection() -> list[dict]:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from classifiers.artifacts import load_bundle
 from classifiers.evaluate import summary_lines, write_report
 from classifiers.evaluate import report as evaluation_report
+from classifiers.train import TrainingDataError
 from triage.db.engine import make_engine
 from triage.db.models import Message
 from triage.db.migrate import upgrade
@@ -295,6 +296,6 @@ def main() -> None:
     """Console entry: our own errors end the command with their message, not a traceback."""
     try:
         app(prog_name="triage")
-    except (TriageError, FileNotFoundError) as error:
+    except (TriageError, FileNotFoundError, TrainingDataError) as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)

@@ -67,3 +67,21 @@ def test_bad_labels_are_refused_with_the_line(tmp_path):
     result = run_triage("train", "--data", str(data), "--models", str(tmp_path / "m"), cwd=tmp_path)
     assert result.returncode != 0
     assert b"bad.csv:2" in result.stderr and b"unknown topic 'money'" in result.stderr
+
+
+def test_train_refuses_data_the_models_cannot_learn_from_and_says_why(tmp_path):
+    """One language only, so no translit: a clear error, exit status 2, no model activated, no traceback."""
+    records = [r for r in load_corpus(ROOT / "fixtures" / "corpus") if r.lang == "en"][:200]
+    data = tmp_path / "english.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["id", "split", "lang", "subject", "body", "topic", "urgency"])
+        writer.writeheader()
+        for record in records:
+            writer.writerow({"id": record.id, "split": "train", "lang": "en", "subject": record.subject,
+                             "body": record.body, "topic": record.topic, "urgency": record.urgency})
+    trained = run_triage("train", "--data", str(data), "--models", str(tmp_path / "models"), cwd=tmp_path)
+    error = trained.stderr.decode()
+    assert trained.returncode == 2, error
+    assert "cannot train on this data" in error and "Russian written in Latin letters" in error
+    assert "Traceback" not in error
+    assert active_version(tmp_path / "models") is None
