@@ -44,9 +44,6 @@ TRANSACTION_IDS = frozenset(map(hash_string, TRANSACTION_WORDS))
 TRANSFER_IDS = frozenset(map(hash_string, TRANSFER_WORDS))
 ORDER_OR_TRANSFER_IDS = frozenset(map(hash_string, ORDER_OR_TRANSFER))
 TRANSFER_CONTEXT_IDS = frozenset(map(hash_string, TRANSFER_CONTEXT))
-# Words of money moving, which make a request after its number a transfer request ("заявка
-# 50219384 на вывод"), where a bare "request" or "solicitud" does not.
-MOVEMENT_IDS = TRANSFER_IDS & TRANSFER_CONTEXT_IDS
 MOVEMENT_WORD_IDS = frozenset(map(hash_string, PATTERNS["movement_words"]))
 REQUEST_IDS = frozenset(map(hash_string, PATTERNS["request_words"]))
 REQUEST_REACH = 12
@@ -62,7 +59,8 @@ TELLING_REACH = 20
 # 20250314, 31122024: a compact date, not an identifier (years 1930-2049: a birth date may
 # be one; 30081904 is a number).
 YEAR = r"(?:19[3-9]\d|20[0-4]\d)"
-DATE = re.compile(rf"^(?:{YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2]){YEAR})$")
+MONTH, DAY = r"(?:0[1-9]|1[0-2])", r"(?:0[1-9]|[12]\d|3[01])"
+DATE = re.compile(rf"^(?:{YEAR}{MONTH}{DAY}|{DAY}{MONTH}{YEAR})$")
 # 89161234567, 79161234567: a Russian or Kazakh mobile number written without separators.
 PHONE = re.compile(r"^[78]9\d{9}$")
 # A reference written as parts joined by hyphens or underscores: not one of ours.
@@ -167,29 +165,7 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
             if _named_otherwise(words, start, stop, kind):
                 voided.add(end)
                 continue
-        # "trade reference 123456", "the limit (ref 55190273)": a reference of an order is the
-        # order's number.
-        if kind == "transaction" and _word_before(words, start) in ORDER_IDS:
-            kind, label = "order", "order:word-before-reference"
-        # "заявка на вывод 50219384", "заявка 50219384 на вывод": a request to withdraw or
-        # transfer is a transaction.
-        elif kind == "order" and (any(word in TRANSFER_IDS for word in words[start + 1:stop - 1])
-                                  or any(word in MOVEMENT_IDS for word in words[end + 1:end + 4])):
-            kind, label = "transaction", "transaction:transfer-request"
-        # "vyvod 800 EUR na Revolut, nomer zayavki 562301174": the request is the withdrawal's.
-        elif kind == "order" and _request_for_movement(doc, words, start, stop):
-            kind, label = "transaction", "transaction:request-after-movement"
-        # "el banco me dio ... el número de operación 611490027": an operation of a bank transfer.
-        elif kind == "order" and words[start] in ORDER_OR_TRANSFER_IDS and any(
-                word in TRANSFER_CONTEXT_IDS for word in words[max(0, start - TRANSFER_CONTEXT_REACH):end]):
-            kind, label = "transaction", "transaction:transfer-operation"
-        # "I bought 20 shares ... The confirmation number I was given was 1199027734",
-        # "confirmation number 550019273 for a sale of": the confirmation of a trade, not of
-        # a deposit.
-        elif kind == "transaction" and any(word in TRANSFER_OR_TRADE_IDS for word in words[start:stop - 1]) \
-                and "order" in (_nearest_kind(reversed(words[max(0, start - TELLING_REACH):start])),
-                                _nearest_kind(words[end + 1:end + 7])):
-            kind, label = "order", "order:trade-confirmation"
+        kind, label = _settled_kind(doc, words, kind, label, start, stop, end)
         if end not in claims:
             claims[end] = (kind, label, doc[start:stop] if end == stop - 1 else doc[end:end + 1])
             if kind in ("order", "transaction"):
@@ -199,6 +175,37 @@ def _claims(doc: Doc, text: str) -> dict[int, tuple[str, str, Span]]:
     _bare_numbers(doc, text, claims, in_account | voided)
     _transfer_lines(doc, text, claims, in_account | voided)
     return claims
+
+
+def _settled_kind(doc: Doc, words: list[int], kind: str, label: str, start: int, stop: int,
+                  end: int) -> tuple[str, str]:
+    """(kind, rule) of the number at ``end`` in the span ``start:stop``, when the words around
+    it tell otherwise than the pattern that found it."""
+    # "trade reference 123456", "the limit (ref 55190273)": a reference of an order is the
+    # order's number.
+    if kind == "transaction" and _word_before(words, start) in ORDER_IDS:
+        return "order", "order:word-before-reference"
+    # "I bought 20 shares ... The confirmation number I was given was 1199027734",
+    # "confirmation number 550019273 for a sale of": the confirmation of a trade, not of
+    # a deposit.
+    if kind == "transaction" and any(word in TRANSFER_OR_TRADE_IDS for word in words[start:stop - 1]) and "order" in (
+            _nearest_kind(reversed(words[max(0, start - TELLING_REACH):start])), _nearest_kind(words[end + 1:end + 7])):
+        return "order", "order:trade-confirmation"
+    if kind != "order":
+        return kind, label
+    # "заявка на вывод 50219384", "заявка 50219384 на вывод": a request to withdraw or
+    # transfer is a transaction.
+    if any(word in TRANSFER_IDS for word in words[start + 1:stop - 1]) or any(
+            word in MOVEMENT_WORD_IDS for word in words[end + 1:end + 4]):
+        return "transaction", "transaction:transfer-request"
+    # "vyvod 800 EUR na Revolut, nomer zayavki 562301174": the request is the withdrawal's.
+    if _request_for_movement(doc, words, start, stop):
+        return "transaction", "transaction:request-after-movement"
+    # "el banco me dio ... el número de operación 611490027": an operation of a bank transfer.
+    if words[start] in ORDER_OR_TRANSFER_IDS and any(
+            word in TRANSFER_CONTEXT_IDS for word in words[max(0, start - TRANSFER_CONTEXT_REACH):end]):
+        return "transaction", "transaction:transfer-operation"
+    return kind, label
 
 
 def _request_for_movement(doc: Doc, words: list[int], start: int, stop: int) -> bool:

@@ -126,7 +126,8 @@ def within_reach(doc: Doc, label: str, start: int, end: int) -> bool:
     # needs_id ... id_word ... reference, or id_word ... needs_id ... reference: some middle
     # word of the other kind has at most MAX_FILLER words on either side.
     first = doc[start].lower_
-    partners = (ID_WORDS if first in NEEDS_ID_WORDS else frozenset()) | (NEEDS_ID_WORDS if first in ID_WORDS else frozenset())
+    partners = ((ID_WORDS if first in NEEDS_ID_WORDS else frozenset())
+                | (NEEDS_ID_WORDS if first in ID_WORDS else frozenset()))
     middles = range(max(start + 1, end - 2 - MAX_FILLER), min(end - 1, start + 2 + MAX_FILLER))
     return any(doc[middle].lower_ in partners for middle in middles)
 
