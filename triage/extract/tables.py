@@ -18,7 +18,6 @@ COLUMNS = frozenset(PATTERNS["order_id_columns"])
 TRANSACTION_COLUMNS = frozenset(PATTERNS["transaction_id_columns"])
 ORDER_WORDS = frozenset(PATTERNS["order_words"])
 ID_WORDS = frozenset(PATTERNS["id_words"])
-BANK_WORDS = frozenset(PATTERNS["bank_words"])
 SEPARATORS = (re.compile(r"\t"), re.compile(r"\s*\|\s*"), re.compile(r"\s*[,;]\s*"), re.compile(r" {2,}"))
 CELL = re.compile(r"\d{6,12}")
 QUOTES = "\"' "
@@ -58,8 +57,11 @@ def _header(line: str) -> tuple[re.Pattern, list[tuple[int, str]], int] | None:
         cells = _cells(line, separator)
         if len(cells) < 3:
             continue
-        columns = [(column, kind) for column, (_, cell) in enumerate(cells)
-                   for kind in (_kind_of_column(cell.lower()),) if kind]
+        columns = []
+        for column, (_, cell) in enumerate(cells):
+            kind = _kind_of_column(cell.lower())
+            if kind:
+                columns.append((column, kind))
         if columns:
             return separator, columns, len(cells)
     return None
@@ -69,7 +71,7 @@ def _kind_of_column(name: str) -> str | None:
     """"order" for a column of order ids, "transaction" for one of transfer references."""
     if _names_order_ids(name):
         return "order"
-    if name in TRANSACTION_COLUMNS and not set(name.split()) & BANK_WORDS:
+    if name in TRANSACTION_COLUMNS:  # named exactly: "Bank ref" is the bank's, not ours
         return "transaction"
     return None
 
