@@ -13,10 +13,10 @@ from tests.commands import run_triage
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def desk_history(tmp_path: Path, per_language: int) -> Path:
+def desk_history(tmp_path: Path, per_language: int, languages: tuple[str, ...] = ("en", "ru", "es")) -> Path:
     """A desk's labeled history as CSV, taken from the corpus (train rows, then test rows)."""
     records = load_corpus(ROOT / "fixtures" / "corpus")
-    chosen = [r for lang in ("en", "ru", "es") for r in [x for x in records if x.lang == lang][:per_language]]
+    chosen = [r for lang in languages for r in [x for x in records if x.lang == lang][:per_language]]
     path = tmp_path / "history.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, ["id", "split", "lang", "subject", "body", "topic", "urgency"])
@@ -71,14 +71,7 @@ def test_bad_labels_are_refused_with_the_line(tmp_path):
 
 def test_train_refuses_data_the_models_cannot_learn_from_and_says_why(tmp_path):
     """One language only, so no translit: a clear error, exit status 2, no model activated, no traceback."""
-    records = [r for r in load_corpus(ROOT / "fixtures" / "corpus") if r.lang == "en"][:200]
-    data = tmp_path / "english.csv"
-    with data.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, ["id", "split", "lang", "subject", "body", "topic", "urgency"])
-        writer.writeheader()
-        for record in records:
-            writer.writerow({"id": record.id, "split": "train", "lang": "en", "subject": record.subject,
-                             "body": record.body, "topic": record.topic, "urgency": record.urgency})
+    data = desk_history(tmp_path, per_language=200, languages=("en",))
     trained = run_triage("train", "--data", str(data), "--models", str(tmp_path / "models"), cwd=tmp_path)
     error = trained.stderr.decode()
     assert trained.returncode == 2, error
