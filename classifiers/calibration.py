@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 SEED = 20261124
+FOLDS = 3  # out-of-fold scores: stratified 3-fold cross-validation
 
 
 class TemperatureScaled(BaseEstimator, ClassifierMixin):
@@ -25,7 +26,7 @@ class TemperatureScaled(BaseEstimator, ClassifierMixin):
     training rows (for stacking and thresholds); ``forget_training()`` drops them.
     """
 
-    def __init__(self, estimator, folds: int = 3, n_jobs: int = 2):
+    def __init__(self, estimator, folds: int = FOLDS, n_jobs: int = 2):
         self.estimator = estimator
         self.folds = folds
         self.n_jobs = n_jobs

@@ -15,8 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from classifiers.calibration import SEED
-
+from classifiers.calibration import FOLDS, SEED
 
 
 class OrdinalClassifier(BaseEstimator, ClassifierMixin):
@@ -26,7 +25,7 @@ class OrdinalClassifier(BaseEstimator, ClassifierMixin):
     training rows (for the critical threshold); ``forget_training()`` drops them.
     """
 
-    def __init__(self, estimator, order: tuple[str, ...], folds: int = 3, n_jobs: int = 2):
+    def __init__(self, estimator, order: tuple[str, ...], folds: int = FOLDS, n_jobs: int = 2):
         self.estimator = estimator
         self.order = order
         self.folds = folds

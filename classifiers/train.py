@@ -21,15 +21,15 @@ import scipy
 import sklearn
 
 from classifiers.bundle import ModelBundle
-from classifiers.calibration import TemperatureScaled
+from classifiers.calibration import FOLDS, TemperatureScaled
 from classifiers.models import (DEFAULT, URGENCY_ORDER, build_classifier, build_features, build_urgency_model, slim,
                                 urgency_matrix)
 from classifiers.translit import CYRILLIC, build_translit_model, translit_text
 
 TARGET_CRITICAL_RECALL = 0.95
-# Out-of-fold probabilities come from 3-fold stratified cross-validation: every class
-# needs an example in each fold.
-MIN_PER_CLASS = 3
+# Out-of-fold probabilities come from stratified cross-validation: every class needs an
+# example in each fold.
+MIN_PER_CLASS = FOLDS
 MODEL_FORMAT = 1
 
 

@@ -203,6 +203,8 @@ def send_sample_command(
 
 Concurrency = Annotated[int, typer.Option(
     "--concurrency", min=1, help="Worker processes, forked from one parent that loads the model (default 1).")]
+
+
 def migrate(settings: Settings) -> None:
     """Bring the schema up to date with an engine of its own, closed before any fork."""
     engine = make_engine(settings.database_url)

@@ -14,7 +14,8 @@ Each child opens its own database engine and runs ``triage.worker.run_worker``. 
 or SIGINT to the parent is passed to the children, which finish the message in hand, give
 back the rest of their batch and exit; a child still busy after ``worker_stop_seconds``
 is killed, and its claims wait out their lease.  A child that dies otherwise has its
-claims' leases ended at once (the next worker takes them) and is started again after 0.5, 1, 2 ... up to 30 s (the delay resets once a child has lived a minute).
+claims' leases ended at once (the next worker takes them) and is started again after 0.5,
+1, 2 ... up to 30 s (the delay resets once a child has lived a minute).
 A child whose parent has died stops by itself.
 
 When ``triage train`` promotes another model (the ACTIVE pointer of the models folder
@@ -37,15 +38,15 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from triage.db.engine import make_engine
 from classifiers.artifacts import active_version, load_bundle
+from triage.db.engine import make_engine
 from triage.db.queries import expire_claims
 from triage.extract.pipeline import pipeline as extraction_pipeline
+from triage.logs import error_text
 from triage.model_ops import load_or_train
 from triage.pipeline import TriageContext, context_for, triage
 from triage.retry import backoff_seconds
 from triage.settings import Settings
-from triage.logs import error_text
 from triage.worker import elapsed_ms, run_worker, worker_id
 
 log = logging.getLogger("triage.supervisor")
@@ -79,14 +80,13 @@ class ModelWatch:
     at once when ``asked`` is set (SIGHUP)."""
 
     models_dir: Path
-    current: str | None
     interval: float
     asked: threading.Event
     next_look: float = 0.0
     refused: str | None = None
 
-    def promoted(self) -> str | None:
-        """The newly active version when it is time to look and there is one; else None."""
+    def promoted(self, running: str | None) -> str | None:
+        """The active version when it is time to look and it is not ``running`` (nor refused); else None."""
         now = time.monotonic()
         if not self.asked.is_set() and (self.interval <= 0 or now < self.next_look):
             return None
@@ -97,7 +97,7 @@ class ModelWatch:
         except OSError as error:
             log.warning("could not read the active model version", extra={"error": error_text(error)})
             return None
-        return None if version in (None, self.current, self.refused) else version
+        return None if version in (None, running, self.refused) else version
 
 
 def warm_up(context: TriageContext) -> None:
@@ -134,8 +134,8 @@ def supervise(settings: Settings, context: TriageContext, concurrency: int, stop
     warm_up(context)
     log.info("warmed up", extra={"duration_ms": elapsed_ms(started)})
     slots = [Slot(index) for index in range(concurrency)]
-    watch = ModelWatch(settings.models_dir, version_of(context), settings.worker_model_check_seconds,
-                       look_now or threading.Event(), next_look=time.monotonic() + settings.worker_model_check_seconds)
+    watch = ModelWatch(settings.models_dir, settings.worker_model_check_seconds, look_now or threading.Event(),
+                       next_look=time.monotonic() + settings.worker_model_check_seconds)
     try:
         keep_running(slots, settings, context, stop, parent, watch)
     finally:
@@ -148,7 +148,7 @@ def keep_running(slots: list[Slot], settings: Settings, context: TriageContext, 
     """Start each slot's worker, and start it again after a backoff when it dies, until ``stop``;
     move the workers to a newly promoted model one at a time."""
     while not stop.is_set():
-        version = watch.promoted()
+        version = watch.promoted(version_of(context))
         if version is not None:
             context = with_model(settings, context, version, watch)
         for slot in slots:
@@ -176,9 +176,8 @@ def with_model(settings: Settings, context: TriageContext, version: str, watch: 
     except Exception as error:  # noqa: BLE001 - a bad artifact must not stop the running workers
         watch.refused = version
         log.error("promoted model did not load; workers keep theirs", extra={
-            "model_version": version, "running_version": watch.current, "error": error_text(error)})
+            "model_version": version, "running_version": version_of(context), "error": error_text(error)})
         return context
-    watch.current = version
     log.info("promoted model loaded; replacing workers", extra={
         "model_version": version, "duration_ms": elapsed_ms(started)})
     return fresh
@@ -249,7 +248,8 @@ def start(slot: Slot, settings: Settings, context: TriageContext) -> None:
         finally:
             os._exit(code)
     slot.pid, slot.started, slot.model_version, slot.retire_by = pid, time.monotonic(), version_of(context), 0.0
-    log.info("worker process started", extra={"slot": slot.index, "child_pid": pid, "model_version": slot.model_version})
+    log.info("worker process started",
+             extra={"slot": slot.index, "child_pid": pid, "model_version": slot.model_version})
 
 
 def child_main(settings: Settings, context: TriageContext, index: int, parent: int) -> int:

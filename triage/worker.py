@@ -88,13 +88,6 @@ def process_batch(engine: Engine, context: TriageContext, worker_id: str, limit:
     return len(claimed)
 
 
-def process_one(engine: Engine, context: TriageContext, worker_id: str, message: Message,
-                policy: RetryPolicy) -> None:
-    """Triage one claimed message and commit its result, or record why it failed."""
-    if (item := triage_one(engine, worker_id, message, context, policy)) is not None:
-        commit_finished(engine, worker_id, [item], policy)
-
-
 def triage_one(engine: Engine, worker_id: str, message: Message, context: TriageContext,
                policy: RetryPolicy) -> Finished | None:
     """The message triaged, or None when it failed and its failure was recorded."""

@@ -25,7 +25,7 @@ from triage.db.store import store_message
 from triage.pipeline import context_for
 from triage.retry import RetryPolicy
 from triage.settings import Settings
-from triage.worker import Finished, commit_finished, process_batch, process_one, triage_row
+from triage.worker import Finished, commit_finished, process_batch, triage_row
 
 FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "eml").glob("*.eml"))
 NO_WAIT = RetryPolicy(max_attempts=3, base_seconds=0)
@@ -151,7 +151,8 @@ def test_transient_error_is_retried_after_its_delay_and_then_succeeds(engine, co
     with Session(impatient, expire_on_commit=False) as session, session.begin():
         (claimed,) = claim_batch(session, "w1", limit=1, lease_seconds=300)
     with lock_held_until_first_error(database_url, impatient):
-        process_one(impatient, context, "w1", claimed, RetryPolicy(base_seconds=3600))
+        commit_finished(impatient, "w1", [Finished(claimed, triage_row(claimed, context), started=0.0)],
+                        RetryPolicy(base_seconds=3600))
     (message,) = messages(engine)
     assert (message.status, message.attempts) == (MessageStatus.pending.value, 1)
     assert "lock" in message.last_error  # SQLite: database is locked; PostgreSQL: LockNotAvailable

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 
 from triage.extract.pipeline import PATTERNS, pipeline
 from triage.extract.prepare import candidate_windows, spaced_punctuation
-from triage.extract.tables import id_cells
+from triage.extract.tables import id_cells, is_table_row
 
 NUMBER = re.compile(PATTERNS["number_6_12"])
 FORMATS = {"account": re.compile(PATTERNS["account_token"]), "execution": re.compile(PATTERNS["execution_token"])}
@@ -49,13 +49,12 @@ REQUEST_IDS = frozenset(map(hash_string, PATTERNS["request_words"]))
 REQUEST_REACH = 12
 # Order and trade words but "cancelled": a transfer can be cancelled too.
 TRADING_IDS = ORDER_IDS - frozenset(map(hash_string, PATTERNS["cancel_words"]))
-# Cells of a pasted table: a tab, a bar, or a run of spaces between them.
-TABLE_ROW = re.compile(r"\t|\||\S {2,}\S")
 ORDER_TICKET_IDS = frozenset(map(hash_string, PATTERNS["order_ticket_words"]))
 TRANSFER_OR_TRADE_IDS = frozenset(map(hash_string, PATTERNS["transfer_or_trade_words"]))
 OPENING_IDS = frozenset(map(hash_string, ("(", "[")))
 TRANSFER_CONTEXT_REACH = 25
 TELLING_REACH = 20
+NAMING_REACH = 5  # "account number on file 48392017": the words that name a number come just before it
 # 20250314, 31122024: a compact date, not an identifier (years 1930-2049: a birth date may
 # be one; 30081904 is a number).
 YEAR = r"(?:19[3-9]\d|20[0-4]\d)"
@@ -242,14 +241,12 @@ def _transfer_lines(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
         line_words = {words[index] for index in line}
         if not line or MOVEMENT_WORD_IDS.isdisjoint(line_words) or not TRADING_IDS.isdisjoint(line_words):
             continue
-        row = text[doc[line[0]].idx:doc[line[-1]].idx + len(doc[line[-1]])]
-        if not TABLE_ROW.search(row):
+        if not is_table_row(text[doc[line[0]].idx:doc[line[-1]].idx + len(doc[line[-1]])]):
             continue
         for index in line:
             number = doc[index].text
-            if (index in claims or index in taken or not NUMBER.match(number) or number.endswith("000")
-                    or PHONE.match(number) or _something_else(doc, text, index)
-                    or any(word in NOT_IDENTIFIER_IDS for word in words[max(0, index - 5):index])):
+            if (not NUMBER.match(number) or number.endswith("000") or _named_just_before(words, index)
+                    or _taken_or_not_ours(doc, text, index, claims, taken)):
                 continue
             claims[index] = ("transaction", "transaction:transfer-line", doc[index:index + 1])
 
@@ -271,6 +268,17 @@ def _word_before(words: list[int], start: int) -> int | None:
     if before > 0 and words[before] in OPENING_IDS:
         before -= 1
     return words[before] if before >= 0 else None
+
+
+def _named_just_before(words: list[int], index: int) -> bool:
+    """A ticket, phone, bank or identity word among the few words before the number."""
+    return any(word in NOT_IDENTIFIER_IDS for word in words[max(0, index - NAMING_REACH):index])
+
+
+def _taken_or_not_ours(doc: Doc, text: str, index: int, claims: dict, taken: set[int]) -> bool:
+    """A number already claimed or set aside, a phone number, or something else (an amount, a date)."""
+    return (index in claims or index in taken or bool(PHONE.match(doc[index].text))
+            or _something_else(doc, text, index))
 
 
 def _something_else(doc: Doc, text: str, index: int) -> bool:
@@ -299,12 +307,10 @@ def _bare_numbers(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
     candidates = [int(index) for index in numpy.flatnonzero((digits == 1) & (lengths >= 6) & (lengths <= 12))]
     # A number named a ticket, phone or passport anywhere is that everywhere ("#88933012 |
     # Re my case #88933012").
-    named_otherwise = {doc[index].text for index in candidates
-                       if any(word in NOT_IDENTIFIER_IDS for word in words[max(0, index - 5):index])}
+    named_otherwise = {doc[index].text for index in candidates if _named_just_before(words, index)}
     for index in candidates:
         number = doc[index].text
-        if (index in claims or index in taken or number in named_otherwise or number.endswith("0000")
-                or PHONE.match(number) or _something_else(doc, text, index)):
+        if number in named_otherwise or number.endswith("0000") or _taken_or_not_ours(doc, text, index, claims, taken):
             continue
         kind = _kind_told_before(doc, index, reach=len(doc)) or _nearest_kind(words[index + 1:])
         if kind == "order":  # transfer references are named as such; a bare number near one is not
@@ -390,7 +396,9 @@ def _table_cells(doc: Doc, text: str, claims: dict, taken: set[int]) -> None:
 
 
 def _lines(doc: Doc) -> list[list[int]]:
-    """Token indexes line by line (whitespace tokens dropped)."""
+    """Token indexes line by line (whitespace tokens dropped), computed once per doc."""
+    if "lines" in doc.user_data:
+        return doc.user_data["lines"]
     lines: list[list[int]] = [[]]
     for token in doc:
         if token.is_space:
@@ -399,6 +407,7 @@ def _lines(doc: Doc) -> list[list[int]]:
             lines[-1].append(token.i)
             if "\n" in token.whitespace_:
                 lines.append([])
+    doc.user_data["lines"] = lines
     return lines
 
 

@@ -10,16 +10,21 @@ import re
 
 from triage.extract.pipeline import PATTERNS
 
+
+def _after_any(words, mark: str) -> str:
+    """A regex alternation that holds right after one of ``words`` (as written, Capitalized or
+    UPPER) followed by ``mark``: lookbehinds, so the pattern can start with ``mark`` itself."""
+    return "|".join(f"(?<=\\b{re.escape(form + mark)})" for word in words
+                    for form in sorted({word, word.capitalize(), word.upper()}))
+
+
 # "No. 123", "ord. no 123": the dot of an abbreviation before a number is not a sentence end.
 # The dot comes first, so the engine scans for dots rather than trying every word.
-ABBREVIATION_DOT = re.compile(r"\.(?:%s)(\s*)(?=\d|[Nn][or]\b|#)" % "|".join(
-    f"(?<=\\b{form}\\.)" for word in PATTERNS["abbreviated_number_words"]
-    for form in {word, word.capitalize(), word.upper()}))
+ABBREVIATION_DOT = re.compile(r"\.(?:%s)(\s*)(?=\d|[Nn][or]\b|#)"
+                              % _after_any(PATTERNS["abbreviated_number_words"], "."))
 # "Order Id-6622019045", "ref-55190273": the hyphen of an id word before its number is not
 # the hyphen of a lettered reference ("UBS-20250603"), which is never ours.
-ID_HYPHEN = re.compile(r"-(?:%s)(?=\d)" % "|".join(
-    f"(?<=\\b{form}-)" for word in ("id", "no", "nr", "nro", "ref", "num")
-    for form in (word, word.capitalize(), word.upper())))
+ID_HYPHEN = re.compile(r"-(?:%s)(?=\d)" % _after_any(("id", "no", "nr", "nro", "ref", "num"), "-"))
 EXECUTION = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}\.[0-9a-fA-F]{8}\.\d\d\.\d\d(?!\d)")
 EXECUTION_TAIL = re.compile(r"\.[0-9a-fA-F]{8}\.\d\d\.\d\d")  # starts with a dot: a quick first look
 # Punctuation that glues pasted data together: "orderId":123,"permId":456, 123/456, a;b.

@@ -20,6 +20,8 @@ ORDER_WORDS = frozenset(PATTERNS["order_words"])
 ID_WORDS = frozenset(PATTERNS["id_words"])
 SEPARATORS = (re.compile(r"\t"), re.compile(r"\s*\|\s*"), re.compile(r"\s*[,;]\s*"), re.compile(r" {2,}"))
 CELL = re.compile(r"\d{6,12}")
+# A row pasted without its header: cells apart by a tab, a bar or a run of spaces.
+ROW = re.compile(r"\t|\||\S {2,}\S")
 QUOTES = "\"' "
 
 
@@ -49,6 +51,11 @@ def id_cells(text: str) -> list[tuple[int, str]]:
                     cells.append((starts[number] + start, kind))
             number += 1
     return cells
+
+
+def is_table_row(line: str) -> bool:
+    """True for a line whose cells are apart by a tab, a bar or a run of spaces."""
+    return bool(ROW.search(line))
 
 
 def _header(line: str) -> tuple[re.Pattern, list[tuple[int, str]], int] | None:
